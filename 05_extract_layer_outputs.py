@@ -1,0 +1,144 @@
+"""Lesson 05: pull the output of any layer out of a model.
+
+Every layer of a model that has an Input knows its output tensor. A new
+keras.Model from the model's inputs to such a tensor is a feature extractor:
+its predict() returns what that layer computes. The lesson builds one three
+ways: by index (model.layers[-2]), by name (model.get_layer("my_layer")) and for
+all layers at once, and prints the shapes of what they return for the
+training images. As in the video the weights are untrained: the shapes are
+the point. Call model.fit first and the same extractors give learned features.
+
+Run:
+    python 05_extract_layer_outputs.py           # on full MNIST
+    python 05_extract_layer_outputs.py --quick   # on the bundled sample
+The training flags (--epochs and so on) are shared by all lessons; this one trains nothing.
+"""
+
+# ---- Preamble: the same in every lesson, so that each file runs on its own ----
+import argparse
+import os
+import socket
+import sys
+
+import numpy as np
+
+
+def count(text):
+    """argparse type: a whole number of 1 or more."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return int(text)
+
+
+def positive(text):
+    """argparse type: a number above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number above 0")
+    return value
+
+
+# Flags come first, so that --help or a bad value answers before TensorFlow loads.
+# The defaults are the video's values.
+parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+parser.add_argument("--epochs", type=count, default=5, help="passes over the training images (default: 5)")
+parser.add_argument("--batch-size", type=count, default=32, help="images per training step (default: 32)")
+parser.add_argument("--learning-rate", type=positive, default=0.001, help="Adam's learning rate (default: 0.001)")
+parser.add_argument("--seed", type=int, default=42, help="random seed; the same seed repeats a run (default: 42)")
+parser.add_argument("--sample", action="store_true", help="use the bundled sample of real digits; don't download")
+parser.add_argument("--data", metavar="FILE", help="read MNIST from this mnist.npz instead of downloading it")
+parser.add_argument(
+    "--timeout", type=positive, default=30, help="give up the download after this many silent seconds (default: 30)"
+)
+parser.add_argument("--quick", action="store_true", help="one-minute check: --sample and 1 epoch")
+# ---- This lesson's own flags: none ----
+# ---- Preamble, continued ----
+args = parser.parse_args()
+if args.quick:
+    args.sample, args.epochs = True, 1
+
+# Quiet TensorFlow's C++ info logs. This must happen before TensorFlow is imported.
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+import tensorflow as tf
+from tensorflow import keras
+
+# Let TensorFlow take GPU memory as it needs it. The video's physical_devices[0]
+# fails on a machine without a GPU; this loop just does nothing there.
+for gpu in tf.config.list_physical_devices("GPU"):
+    tf.config.experimental.set_memory_growth(gpu, True)
+
+# The same seed gives the same starting weights and shuffling, so a run repeats.
+keras.utils.set_random_seed(args.seed)
+
+SAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "mnist_sample.npz")
+KERAS_CACHE = os.path.join(os.path.expanduser(os.environ.get("KERAS_HOME", "~/.keras")), "datasets", "mnist.npz")
+
+
+def read_mnist_npz(path):
+    """Read a file laid out like Keras's mnist.npz; exit with one clear message if it is missing or damaged."""
+    try:
+        # allow_pickle=False: reading a data file must never run code from it.
+        with open(path, "rb") as file, np.load(file, allow_pickle=False) as f:
+            x_train, y_train, x_test, y_test = (f[k] for k in ("x_train", "y_train", "x_test", "y_test"))
+        for x, y in ((x_train, y_train), (x_test, y_test)):
+            if x.dtype != np.uint8 or x.shape[1:] != (28, 28) or len(x) == 0 or y.shape != (len(x),) or y.max() > 9:
+                raise ValueError("it does not hold 28x28 uint8 images with labels 0 to 9")
+    except Exception as err:
+        sys.exit(f"Cannot read MNIST from {path}: {err}\nReplace the file with a fresh copy (README: 'No internet').")
+    return (x_train, y_train), (x_test, y_test)
+
+
+if args.data:
+    (x_train_raw, y_train), (x_test_raw, y_test) = read_mnist_npz(args.data)
+elif args.sample:
+    (x_train_raw, y_train), (x_test_raw, y_test) = read_mnist_npz(SAMPLE)
+else:
+    socket.setdefaulttimeout(args.timeout)  # a network that drops packets can't hang the lesson
+    try:
+        (x_train_raw, y_train), (x_test_raw, y_test) = keras.datasets.mnist.load_data()
+    except Exception as err:
+        print(
+            f"NOTICE: the MNIST download failed ({err}).\n"
+            "  Going on with the bundled sample of real MNIST digits. For the full set, save the\n"
+            f"  official mnist.npz as {KERAS_CACHE} (Keras checks its sha256)\n"
+            "  or pass --data FILE. 无法下载 MNIST：见 README「No internet / 无法下载 MNIST」。"
+        )
+        (x_train_raw, y_train), (x_test_raw, y_test) = read_mnist_npz(SAMPLE)
+    socket.setdefaulttimeout(None)
+print(f"MNIST: {len(x_train_raw)} training and {len(x_test_raw)} test images")
+
+# Flatten each 28x28 image into 784 numbers and scale the pixels from 0..255 to 0..1.
+x_train = x_train_raw.reshape(-1, 28 * 28).astype("float32") / 255.0
+x_test = x_test_raw.reshape(-1, 28 * 28).astype("float32") / 255.0
+# ---- End of preamble ----
+
+from tensorflow.keras import layers
+
+model = keras.Sequential(
+    [
+        keras.Input(shape=(784,)),
+        layers.Dense(512, activation="relu"),
+        layers.Dense(256, activation="relu", name="my_layer"),
+        layers.Dense(10),
+    ]
+)
+# Keras 3: model.inputs, because model.input fails on a Sequential model.
+
+# 1. By index: the second-to-last layer is the 256-unit "my_layer".
+extractor = keras.Model(inputs=model.inputs, outputs=[model.layers[-2].output])
+features = extractor.predict(x_train, verbose=0)
+print(f"model.layers[-2] ({model.layers[-2].name}): {features.shape}")
+
+# 2. By name: the same layer, found without counting.
+extractor = keras.Model(inputs=model.inputs, outputs=[model.get_layer("my_layer").output])
+features = extractor.predict(x_train, verbose=0)
+print(f'model.get_layer("my_layer"): {features.shape}')
+
+# 3. Every layer at once: predict() returns a list, one array per layer.
+extractor = keras.Model(inputs=model.inputs, outputs=[layer.output for layer in model.layers])
+features = extractor.predict(x_train, verbose=0)
+for layer, feature in zip(model.layers, features):
+    print(f"{layer.name}: {feature.shape}")

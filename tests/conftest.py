@@ -1,0 +1,76 @@
+"""Shared helpers: run a lesson the way a learner does, as `python 0N_....py`."""
+
+import functools
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LESSONS = sorted(p.name for p in ROOT.glob("[0-9][0-9]_*.py"))
+SAMPLE = ROOT / "data" / "mnist_sample.npz"
+# A closed port on this machine: any download through it is refused at once.
+REFUSING_PROXY = "http://127.0.0.1:9"
+
+
+def lesson_env(**extra):
+    """The learner's environment, minus anything that could reach a network or a real MNIST cache."""
+    env = dict(os.environ)
+    for key in ("NO_PROXY", "no_proxy"):
+        env.pop(key, None)
+    env.update(
+        HTTP_PROXY=REFUSING_PROXY,
+        HTTPS_PROXY=REFUSING_PROXY,
+        http_proxy=REFUSING_PROXY,
+        https_proxy=REFUSING_PROXY,
+        PYTHONWARNINGS="always",  # show every Python warning, so the tests see them
+        PYTHONIOENCODING="utf-8",
+    )
+    env.update(extra)
+    return env
+
+
+def run(script, *args, env=None, cwd=ROOT, timeout=300):
+    """Run a script with this Python and return the finished process (text output)."""
+    return subprocess.run(
+        [sys.executable, str(script), *args],
+        cwd=cwd,
+        env=env if env is not None else lesson_env(),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=timeout,
+    )
+
+
+@functools.cache
+def _quick_run(lesson, keras_home):
+    return run(ROOT / lesson, "--quick", env=lesson_env(KERAS_HOME=keras_home))
+
+
+@pytest.fixture(scope="session")
+def quick(tmp_path_factory):
+    """quick(lesson) -> the finished `python lesson --quick`, run once per session."""
+    keras_home = str(tmp_path_factory.mktemp("keras_home"))
+
+    def get(lesson):
+        result = _quick_run(lesson, keras_home)
+        assert result.returncode == 0, result.stderr[-3000:]
+        return result
+
+    return get
+
+
+def python_warnings(stderr):
+    """Python warning lines (UserWarning:, DeprecationWarning: ...) in a process's stderr."""
+    return re.findall(r"^.*\b\w*Warning: .*$", stderr, flags=re.MULTILINE)
+
+
+def number_after(label, text):
+    """The float printed after `label` in text, e.g. number_after('Test accuracy:', out)."""
+    match = re.search(re.escape(label) + r"\s*([0-9.]+)", text)
+    assert match, f"{label!r} not in output:\n{text[-2000:]}"
+    return float(match.group(1))

@@ -1,0 +1,95 @@
+"""Each lesson run as a learner runs it (`--quick`: the bundled sample, 1 epoch), checked by what it prints."""
+
+import re
+
+import numpy as np
+import pytest
+from conftest import LESSONS, SAMPLE, number_after, python_warnings
+
+TRAINING_LESSONS = ["02_sequential_model.py", "03_sequential_add.py", "04_functional_model.py"]
+PARAMS = ["401,920", "131,328", "2,570"]
+
+
+def summary_rows(text):
+    """(layer name, output shape, parameter count) for each row of the model.summary() tables in text."""
+    return re.findall(r"│ (\w+) \(\w+\)\s+│ (\([^)]*\))\s+│\s+([\d,]+) │", text)
+
+
+def test_every_lesson_is_covered():
+    assert LESSONS[:5] == [
+        "01_load_mnist.py",
+        "02_sequential_model.py",
+        "03_sequential_add.py",
+        "04_functional_model.py",
+        "05_extract_layer_outputs.py",
+    ]
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_quick_run_is_clean(quick, lesson):
+    result = quick(lesson)
+    assert "Traceback" not in result.stderr
+    assert python_warnings(result.stderr) == []
+    assert "MNIST: 4000 training and 1000 test images" in result.stdout
+    assert "NOTICE" not in result.stdout  # --quick never tries the network
+
+
+def test_01_prints_raw_and_prepared_data(quick):
+    out = quick("01_load_mnist.py").stdout
+    assert re.search(r"x_train\s+\(4000, 28, 28\)\s+uint8\s+values 0 \.\. 255", out)
+    assert re.search(r"x_test\s+\(1000, 28, 28\)\s+uint8\s+values 0 \.\. 255", out)
+    assert re.search(r"x_train\s+\(4000, 784\)\s+float32\s+values 0\.0 \.\. 1\.0", out)
+    assert re.search(r"x_test\s+\(1000, 784\)\s+float32\s+values 0\.0 \.\. 1\.0", out)
+    assert "  ".join(f"{d}: 400" for d in range(10)) in out
+
+
+def test_01_draws_the_first_digit(quick):
+    out = quick("01_load_mnist.py").stdout
+    with np.load(SAMPLE, allow_pickle=False) as f:
+        first_image, first_label = f["x_train"][0], f["y_train"][0]
+    head, drawing = out.split(f"The first training image, labelled {first_label}:\n")
+    rows = drawing.splitlines()[:28]
+    assert all(len(row) == 56 for row in rows)
+    # Blank characters exactly where the image is black, ink where it is not.
+    ink = np.array([[row[2 * i] != " " for i in range(28)] for row in rows])
+    np.testing.assert_array_equal(ink, first_image / 255 >= 0.1)
+
+
+@pytest.mark.parametrize("lesson", TRAINING_LESSONS)
+def test_summary_and_accuracy(quick, lesson):
+    out = quick(lesson).stdout
+    assert [count for _, _, count in summary_rows(out)][-3:] == PARAMS
+    assert out.count("Total params: 535,818") == 1
+    assert 0.85 <= number_after("Test accuracy:", out) <= 1.0  # chance is 0.10
+    assert 0.5 <= number_after("Final train accuracy:", out) <= 1.0
+    # verbose=2: one line per epoch and one for the evaluation
+    assert len(re.findall(r"^\d+/\d+ - .*accuracy: [0-9.]+ - loss: [0-9.]+$", out, flags=re.MULTILINE)) == 2
+
+
+def test_03_prints_the_summary_as_layers_are_added(quick):
+    out = quick("03_sequential_add.py").stdout
+    totals = re.findall(r"Total params: ([\d,]+)", out)
+    assert totals == ["401,920", "533,248", "535,818"]
+
+
+def test_04_names_its_layers(quick):
+    rows = summary_rows(quick("04_functional_model.py").stdout)
+    assert rows[1:3] == [("first_layer", "(None, 512)", "401,920"), ("second_layer", "(None, 256)", "131,328")]
+    assert rows[0][0] == "input_layer" and rows[3][1:] == ("(None, 10)", "2,570")
+
+
+def test_same_seed_same_numbers(quick):
+    """02 and 03 build the same network with the same seed, in separate processes: same numbers."""
+    numbers = [re.findall(r"(?:accuracy|loss): ([0-9.]+)", quick(lesson).stdout) for lesson in TRAINING_LESSONS[:2]]
+    assert len(numbers[0]) == 6 and numbers[0] == numbers[1]
+
+
+def test_05_extracts_layer_outputs(quick):
+    out = quick("05_extract_layer_outputs.py").stdout
+    assert "model.layers[-2] (my_layer): (4000, 256)" in out
+    assert 'model.get_layer("my_layer"): (4000, 256)' in out
+    assert re.findall(r"^(\w+): (\(.*\))$", out, flags=re.MULTILINE) == [
+        ("dense", "(4000, 512)"),
+        ("my_layer", "(4000, 256)"),
+        ("dense_1", "(4000, 10)"),
+    ]
