@@ -126,6 +126,8 @@ model.compile(
     loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     optimizer=keras.optimizers.Adam(learning_rate=args.learning_rate),  # Keras 3: learning_rate=, not lr=
     metrics=["accuracy"],
+    # Not in the video: run 512 steps per call into TensorFlow. Faster on a CPU, same numbers.
+    steps_per_execution=512,
 )
 history = model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs, verbose=2)
 test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=args.batch_size, verbose=2)
