@@ -1,0 +1,91 @@
+"""06_exercises.py on the bundled sample: the table, the optimizers, the confusion matrix, one exercise alone."""
+
+import re
+
+import numpy as np
+from conftest import ROOT, lesson_env, python_warnings, run
+
+ROW = re.compile(r"^([123])\s{2,}(\S.*?)\s{2,}([\d,]+)\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)( \*)?$", re.MULTILINE)
+
+
+def table(out):
+    """(exercise, setting, parameters, train acc, test acc, s/epoch, best?) for each row of the results table."""
+    return [
+        (int(e), setting, int(params.replace(",", "")), float(train), float(test), float(seconds), bool(best))
+        for e, setting, params, train, test, seconds, best in ROW.findall(out)
+    ]
+
+
+def confusion_matrix(out):
+    block = out.split("true\\pred")[1].splitlines()
+    cells = np.array([[int(n) for n in line.split()[1:11]] for line in block[1:11]])
+    totals = [int(n) for n in block[11].split()[1:]]
+    return cells, totals
+
+
+def test_all_three_exercises(quick):
+    result = quick("06_exercises.py")
+    out = result.stdout
+    rows = table(out)
+    assert [(e, s) for e, s, *_ in rows] == [
+        (1, "baseline 512-256, 1 epochs"),
+        (1, "bigger 1024-512, 1 epochs"),
+        (1, "longer 512-256, 2 epochs"),
+        (1, "bigger+longer, dropout 0.2, 2 epochs"),
+        (2, "SGD lr=0.01 momentum=0.9"),
+        (2, "Adam lr=0.001"),
+        (2, "RMSprop lr=0.001"),
+        (3, "pixels / 255, in 0..1"),
+        (3, "raw pixels, in 0..255"),
+    ]
+    for _, _, _, train, test, seconds, _ in rows:
+        assert 0 <= train <= 1 and 0 <= test <= 1 and seconds > 0
+    assert [r[2] for r in rows] == [535_818, 1_333_770, 535_818, 1_333_770] + [535_818] * 5
+    # The baseline is also the "Adam" and "pixels / 255" row: trained once, the same numbers.
+    assert rows[0][3:5] == rows[5][3:5] == rows[7][3:5]
+    assert rows[0][4] >= 0.85
+    # Exactly one best row per exercise, and it has that exercise's top test accuracy.
+    for exercise in (1, 2, 3):
+        mine = [r for r in rows if r[0] == exercise]
+        (best,) = [r for r in mine if r[6]]
+        assert best[4] == max(r[4] for r in mine)
+    # Progress: the seven distinct runs (the baseline stands in three rows), counted as they start.
+    assert re.findall(r"^\[(\d)/(\d)\] training: ", out, flags=re.MULTILINE) == [(str(k), "7") for k in range(1, 8)]
+    assert python_warnings(result.stderr) == []
+
+
+def test_confusion_matrix_and_mistakes(quick):
+    out = quick("06_exercises.py").stdout
+    cells, totals = confusion_matrix(out)
+    assert cells.sum() == 1000 == totals[-1]
+    assert cells.sum(axis=1).tolist() == [100] * 10  # the sample's test part: 100 of each digit
+    assert totals[:10] == cells.sum(axis=0).tolist()
+    # The matrix belongs to the best model: its diagonal gives that model's test accuracy.
+    best_accuracy = max(r[4] for r in table(out))
+    assert abs(np.trace(cells) / 1000 - best_accuracy) < 1e-3
+    wrong = 1000 - np.trace(cells)
+    assert f"{wrong} of 1000 test digits are wrong. The first 3:" in out
+    drawn = re.findall(r"true (\d), predicted (\d)", out)
+    assert len(drawn) == 3
+    for true, predicted in drawn:
+        assert true != predicted and cells[int(true), int(predicted)] >= 1
+    picture = out.split("The first 3:\n\n")[1].splitlines()[1:]
+    assert 10 <= len(picture) <= 28 and any(set(line) - {" "} for line in picture)
+
+
+def test_one_exercise_alone():
+    result = run(ROOT / "06_exercises.py", "--quick", "--exercise", "2", env=lesson_env())
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = table(result.stdout)
+    assert [(e, s) for e, s, *_ in rows] == [
+        (2, "SGD lr=0.01 momentum=0.9"),
+        (2, "Adam lr=0.001"),
+        (2, "RMSprop lr=0.001"),
+    ]
+    assert re.findall(r"^\[(\d)/(\d)\]", result.stdout, flags=re.MULTILINE) == [("1", "3"), ("2", "3"), ("3", "3")]
+    assert confusion_matrix(result.stdout)[0].sum() == 1000
+
+
+def test_exercise_flag_refuses_other_values():
+    result = run(ROOT / "06_exercises.py", "--exercise", "4")
+    assert result.returncode == 2 and "argument --exercise: invalid choice: 4" in result.stderr
