@@ -120,6 +120,11 @@ import time
 
 from tensorflow.keras import layers
 
+# This lesson trains up to seven models, and TensorFlow traces a new training
+# function for each. Its logger would call that "retracing" and warn; here it is
+# expected, so only errors get through.
+tf.get_logger().setLevel("ERROR")
+
 OPTIMIZERS = {  # each with a learning rate that suits it; the table names them
     "adam": (f"Adam lr={args.learning_rate:g}", lambda: keras.optimizers.Adam(learning_rate=args.learning_rate)),
     "sgd": ("SGD lr=0.01 momentum=0.9", lambda: keras.optimizers.SGD(learning_rate=0.01, momentum=0.9)),
@@ -154,9 +159,10 @@ def train(units=(512, 256), dropout=0.0, optimizer="adam", epochs=args.epochs, d
 
 
 e, e2 = args.epochs, 2 * args.epochs
+ep = "epoch" if e == 1 else "epochs"
 TABLE = [  # (exercise, setting, what train() changes from the baseline)
-    (1, f"baseline 512-256, {e} epochs", {}),
-    (1, f"bigger 1024-512, {e} epochs", {"units": (1024, 512)}),
+    (1, f"baseline 512-256, {e} {ep}", {}),
+    (1, f"bigger 1024-512, {e} {ep}", {"units": (1024, 512)}),
     (1, f"longer 512-256, {e2} epochs", {"epochs": e2}),
     (1, f"bigger+longer, dropout 0.2, {e2} epochs", {"units": (1024, 512), "dropout": 0.2, "epochs": e2}),
     (2, OPTIMIZERS["sgd"][0], {"optimizer": "sgd"}),
@@ -216,4 +222,5 @@ if len(wrong):
     width = 2 * images.shape[2]
     print("    ".join(f"true {y_test[i]}, predicted {predicted[i]}".ljust(width) for i in wrong[:3]))
     for r in range(images.shape[1]):
-        print("    ".join("".join(shades[min(int(v * len(shades)), 9)] * 2 for v in image[r]) for image in images))
+        line = "    ".join("".join(shades[min(int(v * len(shades)), 9)] * 2 for v in image[r]) for image in images)
+        print(line.rstrip())

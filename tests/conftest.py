@@ -65,8 +65,10 @@ def quick(tmp_path_factory):
 
 
 def python_warnings(stderr):
-    """Python warning lines (UserWarning:, DeprecationWarning: ...) in a process's stderr."""
-    return re.findall(r"^.*\b\w*Warning: .*$", stderr, flags=re.MULTILINE)
+    """Warnings from Python code in a process's stderr: the warnings module's (UserWarning: ...)
+    and the Python loggers' of TensorFlow, Keras and absl (WARNING:tensorflow:...). The C++ lines
+    that the TensorFlow wheel prints at import (I0000, W0000, E0000 ...) are not Python's."""
+    return re.findall(r"^(?:.*\b\w*Warning: .*|WARNING:(?:tensorflow|keras|absl|root):.*)$", stderr, flags=re.MULTILINE)
 
 
 def number_after(label, text):

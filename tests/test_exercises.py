@@ -28,8 +28,8 @@ def test_all_three_exercises(quick):
     out = result.stdout
     rows = table(out)
     assert [(e, s) for e, s, *_ in rows] == [
-        (1, "baseline 512-256, 1 epochs"),
-        (1, "bigger 1024-512, 1 epochs"),
+        (1, "baseline 512-256, 1 epoch"),
+        (1, "bigger 1024-512, 1 epoch"),
         (1, "longer 512-256, 2 epochs"),
         (1, "bigger+longer, dropout 0.2, 2 epochs"),
         (2, "SGD lr=0.01 momentum=0.9"),
@@ -51,7 +51,8 @@ def test_all_three_exercises(quick):
         assert best[4] == max(r[4] for r in mine)
     # Progress: the seven distinct runs (the baseline stands in three rows), counted as they start.
     assert re.findall(r"^\[(\d)/(\d)\] training: ", out, flags=re.MULTILINE) == [(str(k), "7") for k in range(1, 8)]
-    assert python_warnings(result.stderr) == []
+    assert python_warnings(result.stderr) == [] and "Traceback" not in result.stderr
+    assert "MNIST: 4000 training and 1000 test images" in out and "NOTICE" not in out
 
 
 def test_confusion_matrix_and_mistakes(quick):
@@ -84,6 +85,7 @@ def test_one_exercise_alone():
     ]
     assert re.findall(r"^\[(\d)/(\d)\]", result.stdout, flags=re.MULTILINE) == [("1", "3"), ("2", "3"), ("3", "3")]
     assert confusion_matrix(result.stdout)[0].sum() == 1000
+    assert python_warnings(result.stderr) == []
 
 
 def test_exercise_flag_refuses_other_values():
