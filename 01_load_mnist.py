@@ -130,8 +130,11 @@ print("\nImages of each digit in the training set:")
 digits, counts = np.unique(y_train, return_counts=True)
 print("  ".join(f"{digit}: {n}" for digit, n in zip(digits, counts)))
 
-# Draw the first training image in the terminal: darker pixels get denser characters.
+# Draw the first training image in the terminal, in a frame that shows the 28x28
+# grid: stronger ink gets a denser character, two per pixel to keep the shape square.
 shades = " .:-=+*#%@"
 print(f"\nThe first training image, labelled {y_train[0]}:")
+print("+" + "-" * 56 + "+")
 for row in x_train[0].reshape(28, 28):
-    print("".join(shades[min(int(value * len(shades)), len(shades) - 1)] * 2 for value in row))
+    print("|" + "".join(shades[min(int(value * len(shades)), len(shades) - 1)] * 2 for value in row) + "|")
+print("+" + "-" * 56 + "+")

@@ -48,11 +48,12 @@ def test_01_draws_the_first_digit(quick):
     out = quick("01_load_mnist.py").stdout
     with np.load(SAMPLE, allow_pickle=False) as f:
         first_image, first_label = f["x_train"][0], f["y_train"][0]
-    head, drawing = out.split(f"The first training image, labelled {first_label}:\n")
-    rows = drawing.splitlines()[:28]
-    assert all(len(row) == 56 for row in rows)
-    # Blank characters exactly where the image is black, ink where it is not.
-    ink = np.array([[row[2 * i] != " " for i in range(28)] for row in rows])
+    drawing = out.split(f"The first training image, labelled {first_label}:\n")[1].splitlines()
+    assert drawing[0] == drawing[29] == "+" + "-" * 56 + "+"
+    rows = drawing[1:29]
+    assert all(len(row) == 58 and row[0] == row[-1] == "|" for row in rows)
+    # Blank characters exactly where the image is black, ink where it is not, two per pixel.
+    ink = np.array([[row[1 + 2 * i] != " " and row[2 + 2 * i] == row[1 + 2 * i] for i in range(28)] for row in rows])
     np.testing.assert_array_equal(ink, first_image / 255 >= 0.1)
 
 
