@@ -220,7 +220,7 @@ if len(wrong):
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     images = images[:, rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     width = 2 * images.shape[2]
-    print("    ".join(f"true {y_test[i]}, predicted {predicted[i]}".ljust(width) for i in wrong[:3]))
+    print("    ".join(f"true {y_test[i]}, predicted {predicted[i]}".ljust(width) for i in wrong[:3]).rstrip())
     for r in range(images.shape[1]):
         line = "    ".join("".join(shades[min(int(v * len(shades)), 9)] * 2 for v in image[r]) for image in images)
         print(line.rstrip())
