@@ -76,3 +76,29 @@ def number_after(label, text):
     match = re.search(re.escape(label) + r"\s*([0-9.]+)", text)
     assert match, f"{label!r} not in output:\n{text[-2000:]}"
     return float(match.group(1))
+
+
+def readme_outputs():
+    """{command: text} for each sample output in README.md, marked <!-- output of: COMMAND -->."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return dict(re.findall(r"<!-- output of: (.+?) -->\n```text\n(.*?)```", readme, flags=re.DOTALL))
+
+
+def _normalise(text):
+    """Blank out what differs from run to run: Keras's step timings and the s/epoch column of 06's table."""
+    text = re.sub(r" - \d+s - \d+(?:ms|us|µs|s)/step", " - Ts - T/step", text)
+    return re.sub(r"\s+\d+\.\d\d( \*)?$", r" T\1", text, flags=re.MULTILINE)
+
+
+def assert_matches_readme(command, printed):
+    """The README's sample output for command must match what it printed; a "..." line there skips lines."""
+    block = readme_outputs()[command]
+    lines = _normalise(printed).splitlines()
+    start = 0
+    for chunk in re.split(r"^\.\.\.\n", _normalise(block), flags=re.MULTILINE):
+        want = chunk.splitlines()
+        if not want:
+            continue
+        found = next((i for i in range(start, len(lines)) if lines[i : i + len(want)] == want), None)
+        assert found is not None, f"README's output of {command!r} no longer matches; first lines:\n{chunk[:500]}"
+        start = found + len(want)

@@ -3,7 +3,7 @@
 import re
 
 import numpy as np
-from conftest import ROOT, lesson_env, python_warnings, run
+from conftest import ROOT, assert_matches_readme, lesson_env, python_warnings, run
 
 ROW = re.compile(r"^([123])\s{2,}(\S.*?)\s{2,}([\d,]+)\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)( \*)?$", re.MULTILINE)
 
@@ -91,3 +91,7 @@ def test_one_exercise_alone():
 def test_exercise_flag_refuses_other_values():
     result = run(ROOT / "06_exercises.py", "--exercise", "4")
     assert result.returncode == 2 and "argument --exercise: invalid choice: 4" in result.stderr
+
+
+def test_readme_sample_output_matches(quick):
+    assert_matches_readme("python 06_exercises.py --quick", quick("06_exercises.py").stdout)

@@ -4,7 +4,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import LESSONS, SAMPLE, number_after, python_warnings
+from conftest import LESSONS, SAMPLE, assert_matches_readme, number_after, python_warnings, readme_outputs
 
 TRAINING_LESSONS = ["02_sequential_model.py", "03_sequential_add.py", "04_functional_model.py"]
 PARAMS = ["401,920", "131,328", "2,570"]
@@ -95,3 +95,10 @@ def test_05_extracts_layer_outputs(quick):
         ("my_layer", "(4000, 256)"),
         ("dense_1", "(4000, 10)"),
     ]
+
+
+def test_readme_sample_outputs_match(quick):
+    commands = [c for c in readme_outputs() if not c.startswith("python 06")]
+    assert commands == [f"python {lesson} --quick" for lesson in LESSONS[:5] if not lesson.startswith("03")]
+    for command in commands:
+        assert_matches_readme(command, quick(command.split()[1]).stdout)

@@ -2,6 +2,7 @@
 
 import argparse
 import ast
+import re
 
 import pytest
 from conftest import LESSONS, ROOT, run
@@ -105,3 +106,24 @@ def test_bad_flag_value_gives_one_clear_message(flags, complaint):
     assert result.stderr.startswith("usage: 02_sequential_model.py")
     assert result.stderr.rstrip().endswith(complaint)
     assert "Traceback" not in result.stderr
+
+
+def test_readme_flag_table_lists_exactly_the_flags():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Flags")[1].split("\n## ")[0]
+    documented = re.findall(r"^\| `(--[a-z-]+)", table, flags=re.MULTILINE)
+    flags = set()
+    for lesson in LESSONS:
+        first, _ = preamble(lesson)
+        own = source(lesson).split(OWN_FLAGS)[1].split(CONTINUED)[0]
+        namespace = {"__doc__": lesson}
+        exec(compile(first + own.split("\n", 1)[1], lesson, "exec"), namespace)
+        flags |= {s for action in namespace["parser"]._actions for s in action.option_strings if s.startswith("--")}
+    assert sorted(documented) == sorted(flags - {"--help"})
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "python -m pytest   " in readme and re.search(r"^python -m pytest$", ci, flags=re.MULTILINE)
+    assert "-r requirements-dev.txt" in ci
