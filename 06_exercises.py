@@ -85,8 +85,10 @@ def read_mnist_npz(path):
         with open(path, "rb") as file, np.load(file, allow_pickle=False) as f:
             x_train, y_train, x_test, y_test = (f[k] for k in ("x_train", "y_train", "x_test", "y_test"))
         for x, y in ((x_train, y_train), (x_test, y_test)):
-            if x.dtype != np.uint8 or x.shape[1:] != (28, 28) or len(x) == 0 or y.shape != (len(x),) or y.max() > 9:
-                raise ValueError("it does not hold 28x28 uint8 images with labels 0 to 9")
+            if x.dtype != np.uint8 or x.shape[1:] != (28, 28) or len(x) == 0:
+                raise ValueError("it does not hold 28x28 uint8 images")
+            if y.shape != (len(x),) or y.dtype.kind not in "iu" or y.min() < 0 or y.max() > 9:
+                raise ValueError("its labels are not one whole number from 0 to 9 per image")
     except Exception as err:
         sys.exit(f"Cannot read MNIST from {path}: {err}\nReplace the file with a fresh copy (README: 'No internet').")
     return (x_train, y_train), (x_test, y_test)

@@ -137,10 +137,24 @@ GOOD = {
         (lambda path: None, "No such file or directory"),
         (lambda path: np.savez(path, **{**GOOD, "x_test": None}), "Object arrays cannot be loaded"),
         (lambda path: np.savez(path, x_train=GOOD["x_train"], y_train=GOOD["y_train"]), "x_test is not a file"),
-        (lambda path: np.savez(path, **{**GOOD, "x_train": np.zeros((2, 28, 28))}), "not hold 28x28 uint8 images"),
-        (lambda path: np.savez(path, **{**GOOD, "x_test": np.zeros((1, 784), np.uint8)}), "not hold 28x28 uint8"),
-        (lambda path: np.savez(path, **{**GOOD, "y_test": np.array([10], np.uint8)}), "with labels 0 to 9"),
-        (lambda path: np.savez(path, **{**GOOD, "y_train": np.zeros(3, np.uint8)}), "with labels 0 to 9"),
+        (
+            lambda path: np.savez(path, **{**GOOD, "x_train": np.zeros((2, 28, 28))}),
+            "it does not hold 28x28 uint8 images",
+        ),
+        (
+            lambda path: np.savez(path, **{**GOOD, "x_test": np.zeros((1, 784), np.uint8)}),
+            "it does not hold 28x28 uint8 images",
+        ),
+        (
+            lambda path: np.savez(path, **{**GOOD, "y_test": np.array([10], np.uint8)}),
+            "labels are not one whole number from 0 to 9 per image",
+        ),
+        (
+            lambda path: np.savez(path, **{**GOOD, "y_train": np.zeros(3, np.uint8)}),
+            "labels are not one whole number from 0 to 9 per image",
+        ),
+        (lambda path: np.savez(path, **{**GOOD, "y_train": np.array([0.5, 1])}), "labels are not one whole number"),
+        (lambda path: np.savez(path, **{**GOOD, "y_train": np.array([-1, 1])}), "labels are not one whole number"),
     ],
     ids=[
         "truncated",
@@ -154,6 +168,8 @@ GOOD = {
         "flat-images",
         "label-10",
         "label-count",
+        "float-labels",
+        "negative-label",
     ],
 )
 def test_reader_refuses_a_bad_file_with_one_clear_message(tmp_path, write, reason):
