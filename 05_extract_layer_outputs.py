@@ -106,7 +106,8 @@ else:
             f"NOTICE: the MNIST download failed ({err}).\n"
             "  Going on with the bundled sample of real MNIST digits. For the full set, save the\n"
             f"  official mnist.npz as {KERAS_CACHE} (Keras checks its sha256)\n"
-            "  or pass --data FILE. 无法下载 MNIST：见 README「No internet / 无法下载 MNIST」。"
+            "  or pass --data FILE. 无法下载 MNIST：见 README「No internet / 无法下载 MNIST」。",
+            file=sys.stderr,  # stderr never fails on a character the console can't show
         )
         (x_train_raw, y_train), (x_test_raw, y_test) = read_mnist_npz(SAMPLE)
     socket.setdefaulttimeout(None)

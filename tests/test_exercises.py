@@ -52,7 +52,7 @@ def test_all_three_exercises(quick):
     # Progress: the seven distinct runs (the baseline stands in three rows), counted as they start.
     assert re.findall(r"^\[(\d)/(\d)\] training: ", out, flags=re.MULTILINE) == [(str(k), "7") for k in range(1, 8)]
     assert python_warnings(result.stderr) == [] and "Traceback" not in result.stderr
-    assert "MNIST: 4000 training and 1000 test images" in out and "NOTICE" not in out
+    assert "MNIST: 4000 training and 1000 test images" in out and "NOTICE" not in out + result.stderr
 
 
 def test_confusion_matrix_and_mistakes(quick):
