@@ -136,8 +136,9 @@ print("  ".join(f"{digit}: {n}" for digit, n in zip(digits, counts)))
 # Draw the first training image in the terminal, in a frame that shows the 28x28
 # grid: stronger ink gets a denser character, two per pixel to keep the shape square.
 shades = " .:-=+*#%@"
+border = "+" + "-" * 56 + "+"
 print(f"\nThe first training image, labelled {y_train[0]}:")
-print("+" + "-" * 56 + "+")
+print(border)
 for row in x_train[0].reshape(28, 28):
     print("|" + "".join(shades[min(int(value * len(shades)), len(shades) - 1)] * 2 for value in row) + "|")
-print("+" + "-" * 56 + "+")
+print(border)

@@ -177,13 +177,14 @@ TABLE = [  # (exercise, setting, what train() changes from the baseline)
 table = [row for row in TABLE if args.exercise in (None, row[0])]
 
 # A setting that stands in several rows (the baseline is also "Adam" and "pixels / 255") is trained once.
-runs = []
-for _, _, settings in table:
+runs, names = [], []  # each distinct setting, and the name of its first row
+for _, name, settings in table:
     if settings not in runs:
         runs.append(settings)
+        names.append(name)
 results = []
 for k, settings in enumerate(runs, start=1):
-    print(f"\n[{k}/{len(runs)}] training: {next(name for _, name, s in table if s == settings)}")
+    print(f"\n[{k}/{len(runs)}] training: {names[k - 1]}")
     results.append(train(**settings))
 
 print(f"\nResults on {len(x_train)} training and {len(x_test)} test images (* best test accuracy in its exercise):\n")
@@ -201,11 +202,11 @@ for exercise in sorted({row[0] for row in table}):
 # A look at the mistakes of the best model of all.
 best = max(range(len(runs)), key=lambda i: results[i][3])
 model, test_x = results[best][:2]
-predicted = np.argmax(model.predict(test_x, batch_size=1024, verbose=0), axis=1)
+predicted = np.argmax(model.predict(test_x, batch_size=1000, verbose=0), axis=1)
 confusion = np.zeros((10, 10), dtype=int)
 np.add.at(confusion, (y_test, predicted), 1)  # count each (true, predicted) pair
 
-print(f"\nConfusion matrix of the best model ({next(name for _, name, s in table if s == runs[best])}), test set.")
+print(f"\nConfusion matrix of the best model ({names[best]}), test set.")
 print("A row is the true digit, a column the predicted one; the diagonal is right.\n")
 print("true\\pred" + "".join(f"{d:>6}" for d in range(10)) + "   total")
 for digit in range(10):
