@@ -1,119 +1,71 @@
 """Lesson 03: the same network, built one layer at a time with model.add().
 
-Starting from an empty keras.Sequential() and an Input, each model.add() puts
-one more layer on the stack. Printing model.summary() after each step is the
-video's debugging habit: you see every layer's output shape as it appears.
-Training and evaluation are the same as in lesson 02.
-
-Run:
-    python 03_sequential_add.py           # the video's run
-    python 03_sequential_add.py --quick   # one-minute check on the bundled sample
+Start from an empty keras.Sequential() and an Input, add a layer, print the summary,
+and go on: the video's way to check each layer's output shape as it appears.
+Training and evaluation are those of lesson 02, and so are the numbers.
+Run: python 03_sequential_add.py [--quick]   (--help: the flags; README: as a notebook)
 """
 
-# ---- Preamble: the same in every lesson, so that each file runs on its own ----
+# The setup, the same in every lesson: quiet logs, GPU memory growth, a fixed seed, flags, then MNIST.
 import argparse
 import os
 import socket
-import sys
 
 import numpy as np
 
-
-def count(text):
-    """argparse type: a whole number of 1 or more."""
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
-    return int(text)
-
-
-def positive(text):
-    """argparse type: a number above 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number above 0")
-    return value
-
-
-# Flags come first, so that --help or a bad value answers before TensorFlow loads.
-# The defaults are the video's values.
-parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-parser.add_argument("--epochs", type=count, default=5, help="passes over the training images (default: 5)")
-parser.add_argument("--batch-size", type=count, default=32, help="images per training step (default: 32)")
-parser.add_argument("--learning-rate", type=positive, default=0.001, help="Adam's learning rate (default: 0.001)")
-parser.add_argument("--seed", type=int, default=42, help="random seed; the same seed repeats a run (default: 42)")
-parser.add_argument("--sample", action="store_true", help="use the bundled sample of real digits; don't download")
-parser.add_argument("--data", metavar="FILE", help="read MNIST from this mnist.npz instead of downloading it")
-parser.add_argument(
-    "--timeout", type=positive, default=30, help="give up the download after this many silent seconds (default: 30)"
-)
-parser.add_argument("--quick", action="store_true", help="one-minute check: --sample and 1 epoch")
-# ---- This lesson's own flags: none ----
-# ---- Preamble, continued ----
-args = parser.parse_args()
-if args.quick:
-    args.sample, args.epochs = True, 1
-
-# Quiet TensorFlow's C++ info logs. This must happen before TensorFlow is imported.
-os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"  # quiet TensorFlow's C++ logs: this works only before the import
 import tensorflow as tf
 from tensorflow import keras
 
-# Let TensorFlow take GPU memory as it needs it. The video's physical_devices[0]
-# fails on a machine without a GPU; this loop just does nothing there.
-for gpu in tf.config.list_physical_devices("GPU"):
+for gpu in tf.config.list_physical_devices("GPU"):  # the video's physical_devices[0] fails without a GPU
     tf.config.experimental.set_memory_growth(gpu, True)
+keras.utils.set_random_seed(42)  # the same starting weights and shuffling, so that a run repeats
 
-# The same seed gives the same starting weights and shuffling, so a run repeats.
-keras.utils.set_random_seed(args.seed)
+parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+parser.add_argument("--epochs", type=int, default=5, metavar="N", help="passes over the training images (default: 5)")
+parser.add_argument("--quick", action="store_true", help="a one-minute check: 1 epoch on the bundled sample")
+parser.add_argument("--data", metavar="FILE", help="read MNIST from this mnist.npz instead of downloading it")
+args = parser.parse_args([] if "get_ipython" in globals() else None)  # a notebook has no flags: the defaults
+args.epochs >= 1 or parser.error("argument --epochs: must be 1 or more")  # a bad value stops here, in one line
+epochs = 1 if args.quick else args.epochs
 
-SAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "mnist_sample.npz")
-KERAS_CACHE = os.path.join(os.path.expanduser(os.environ.get("KERAS_HOME", "~/.keras")), "datasets", "mnist.npz")
+# %% [markdown]
+# ## Load MNIST / 加载 MNIST
+#
+# As in the video. Without a network, 5,000 real digits bundled in `data/` stand in.
+
+# %%
+# The bundled sample lies in data/ beside this file; a notebook has no __file__, but runs in its own folder.
+SAMPLE = os.path.join(os.path.dirname(globals().get("__file__", "")), "data", "mnist_sample.npz")
 
 
-def read_mnist_npz(path):
-    """Read a file laid out like Keras's mnist.npz; exit with one clear message if it is missing or damaged."""
+def load_mnist(path):  # a file laid out like Keras's mnist.npz; one clear line and a stop if it can't be read
     try:
-        # allow_pickle=False: reading a data file must never run code from it.
-        with open(path, "rb") as file, np.load(file, allow_pickle=False) as f:
-            x_train, y_train, x_test, y_test = (f[k] for k in ("x_train", "y_train", "x_test", "y_test"))
-        for x, y in ((x_train, y_train), (x_test, y_test)):
-            if x.dtype != np.uint8 or x.shape[1:] != (28, 28) or len(x) == 0:
-                raise ValueError("it does not hold 28x28 uint8 images")
-            if y.shape != (len(x),) or y.dtype.kind not in "iu" or y.min() < 0 or y.max() > 9:
-                raise ValueError("its labels are not one whole number from 0 to 9 per image")
-    except Exception as err:
-        sys.exit(f"Cannot read MNIST from {path}: {err}\nReplace the file with a fresh copy (README: 'No internet').")
-    return (x_train, y_train), (x_test, y_test)
+        with open(path, "rb") as file, np.load(file, allow_pickle=False) as f:  # a data file must never run code
+            return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
+    except Exception as err:  # not numpy's message, which can advise allow_pickle=True: never do that
+        raise SystemExit(f"Cannot read {path}: {getattr(err, 'strerror', None) or 'not an mnist.npz file'}") from None
 
 
-if args.data:
-    (x_train_raw, y_train), (x_test_raw, y_test) = read_mnist_npz(args.data)
-elif args.sample:
-    (x_train_raw, y_train), (x_test_raw, y_test) = read_mnist_npz(SAMPLE)
-else:
-    socket.setdefaulttimeout(args.timeout)  # a network that drops packets can't hang the lesson
-    try:
-        (x_train_raw, y_train), (x_test_raw, y_test) = keras.datasets.mnist.load_data()
-    except Exception as err:
-        print(
-            f"NOTICE: the MNIST download failed ({err}).\n"
-            "  Going on with the bundled sample of real MNIST digits. For the full set, save the\n"
-            f"  official mnist.npz as {KERAS_CACHE} (Keras checks its sha256)\n"
-            "  or pass --data FILE. 无法下载 MNIST：见 README「No internet / 无法下载 MNIST」。",
-            file=sys.stderr,  # stderr never fails on a character the console can't show
-        )
-        (x_train_raw, y_train), (x_test_raw, y_test) = read_mnist_npz(SAMPLE)
-    socket.setdefaulttimeout(None)
-print(f"MNIST: {len(x_train_raw)} training and {len(x_test_raw)} test images")
+socket.setdefaulttimeout(30)  # a network that accepts the connection, then goes silent, can't hang the lesson
+try:  # --data names a file and --quick takes the bundled sample; otherwise download, as the video does
+    mnist = load_mnist(args.data or SAMPLE) if args.data or args.quick else keras.datasets.mnist.load_data()
+except Exception as err:  # the download failed: no network, a blocked host, an SSL error, a timeout
+    print(f"NOTICE: {err}\nGoing on with the bundled sample. For all of MNIST, save mnist.npz in ~/.keras/datasets/")
+    mnist = load_mnist(SAMPLE)
+if not all(x.dtype == np.uint8 and x.shape == y.shape + (28, 28) and np.isin(y, range(10)).all() for x, y in mnist):
+    raise SystemExit(f"Cannot use {args.data or SAMPLE}: it must hold 28x28 uint8 images, each with a label 0-9")
+(x_train, y_train), (x_test, y_test) = mnist
+x_train = x_train.reshape(-1, 28 * 28).astype("float32") / 255.0
+x_test = x_test.reshape(-1, 28 * 28).astype("float32") / 255.0
 
-# Flatten each 28x28 image into 784 numbers and scale the pixels from 0..255 to 0..1.
-x_train = x_train_raw.reshape(-1, 28 * 28).astype("float32") / 255.0
-x_test = x_test_raw.reshape(-1, 28 * 28).astype("float32") / 255.0
-# ---- End of preamble ----
+# %% [markdown]
+# ## Add one layer at a time / 一层一层地添加
+#
+# `model.add()` puts one more layer on the stack. The model starts with an `Input`,
+# so Keras knows the shapes at once and `summary()` works after every step.
 
+# %%
 from tensorflow.keras import layers
 
 model = keras.Sequential()
@@ -125,14 +77,21 @@ model.summary()
 model.add(layers.Dense(10))  # ten logits, no softmax: hence from_logits=True below
 model.summary()
 
+# %% [markdown]
+# ## Train and evaluate / 训练和评估
+#
+# The same compile, fit and evaluate as in lesson 02. With the same seed, the
+# same network starts from the same weights, so it prints the same numbers.
+
+# %%
 model.compile(
     loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-    optimizer=keras.optimizers.Adam(learning_rate=args.learning_rate),  # Keras 3: learning_rate=, not lr=
+    optimizer=keras.optimizers.Adam(learning_rate=0.001),  # Keras 3: learning_rate=, not lr=
     metrics=["accuracy"],
-    # Not in the video: run 512 steps per call into TensorFlow. Faster on a CPU, same numbers.
+    # Not in the video: 512 training steps per call into TensorFlow. Faster on a CPU, same numbers.
     steps_per_execution=512,
 )
-history = model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs, verbose=2)
-test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=args.batch_size, verbose=2)
+history = model.fit(x_train, y_train, batch_size=32, epochs=epochs, verbose=2)
+test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=32, verbose=2)
 print(f"Final train accuracy: {history.history['accuracy'][-1]:.4f}")
 print(f"Test accuracy: {test_accuracy:.4f}")

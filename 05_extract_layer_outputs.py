@@ -1,123 +1,71 @@
 """Lesson 05: pull the output of any layer out of a model.
 
-Every layer of a model that has an Input knows its output tensor. A new
-keras.Model from the model's inputs to such a tensor is a feature extractor:
-its predict() returns what that layer computes. The lesson builds one three
-ways: by index (model.layers[-2]), by name (model.get_layer("my_layer")) and for
-all layers at once, and prints the shapes of what they return for the
-training images. As in the video the weights are untrained: the shapes are
-the point. Call model.fit first and the same extractors give learned features.
-
-Run:
-    python 05_extract_layer_outputs.py           # on full MNIST
-    python 05_extract_layer_outputs.py --quick   # on the bundled sample
-The training flags (--epochs and so on) are shared by all lessons; this one trains nothing.
+A keras.Model from a model's inputs to one layer's output is a feature extractor.
+Three ways: by index, by name, and all layers at once; it prints the shapes they
+return for the training images. As in the video nothing is trained: the shapes are
+the point. Run: python 05_extract_layer_outputs.py [--quick]   (README: as a notebook)
 """
 
-# ---- Preamble: the same in every lesson, so that each file runs on its own ----
+# The setup, the same in every lesson: quiet logs, GPU memory growth, a fixed seed, flags, then MNIST.
 import argparse
 import os
 import socket
-import sys
 
 import numpy as np
 
-
-def count(text):
-    """argparse type: a whole number of 1 or more."""
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
-    return int(text)
-
-
-def positive(text):
-    """argparse type: a number above 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number above 0")
-    return value
-
-
-# Flags come first, so that --help or a bad value answers before TensorFlow loads.
-# The defaults are the video's values.
-parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-parser.add_argument("--epochs", type=count, default=5, help="passes over the training images (default: 5)")
-parser.add_argument("--batch-size", type=count, default=32, help="images per training step (default: 32)")
-parser.add_argument("--learning-rate", type=positive, default=0.001, help="Adam's learning rate (default: 0.001)")
-parser.add_argument("--seed", type=int, default=42, help="random seed; the same seed repeats a run (default: 42)")
-parser.add_argument("--sample", action="store_true", help="use the bundled sample of real digits; don't download")
-parser.add_argument("--data", metavar="FILE", help="read MNIST from this mnist.npz instead of downloading it")
-parser.add_argument(
-    "--timeout", type=positive, default=30, help="give up the download after this many silent seconds (default: 30)"
-)
-parser.add_argument("--quick", action="store_true", help="one-minute check: --sample and 1 epoch")
-# ---- This lesson's own flags: none ----
-# ---- Preamble, continued ----
-args = parser.parse_args()
-if args.quick:
-    args.sample, args.epochs = True, 1
-
-# Quiet TensorFlow's C++ info logs. This must happen before TensorFlow is imported.
-os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"  # quiet TensorFlow's C++ logs: this works only before the import
 import tensorflow as tf
 from tensorflow import keras
 
-# Let TensorFlow take GPU memory as it needs it. The video's physical_devices[0]
-# fails on a machine without a GPU; this loop just does nothing there.
-for gpu in tf.config.list_physical_devices("GPU"):
+for gpu in tf.config.list_physical_devices("GPU"):  # the video's physical_devices[0] fails without a GPU
     tf.config.experimental.set_memory_growth(gpu, True)
+keras.utils.set_random_seed(42)  # the same starting weights and shuffling, so that a run repeats
 
-# The same seed gives the same starting weights and shuffling, so a run repeats.
-keras.utils.set_random_seed(args.seed)
+parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+parser.add_argument("--epochs", type=int, default=5, metavar="N", help="passes over the training images (default: 5)")
+parser.add_argument("--quick", action="store_true", help="a one-minute check: 1 epoch on the bundled sample")
+parser.add_argument("--data", metavar="FILE", help="read MNIST from this mnist.npz instead of downloading it")
+args = parser.parse_args([] if "get_ipython" in globals() else None)  # a notebook has no flags: the defaults
+args.epochs >= 1 or parser.error("argument --epochs: must be 1 or more")  # a bad value stops here, in one line
+epochs = 1 if args.quick else args.epochs
 
-SAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "mnist_sample.npz")
-KERAS_CACHE = os.path.join(os.path.expanduser(os.environ.get("KERAS_HOME", "~/.keras")), "datasets", "mnist.npz")
+# %% [markdown]
+# ## Load MNIST / 加载 MNIST
+#
+# As in the video. Without a network, 5,000 real digits bundled in `data/` stand in.
+
+# %%
+# The bundled sample lies in data/ beside this file; a notebook has no __file__, but runs in its own folder.
+SAMPLE = os.path.join(os.path.dirname(globals().get("__file__", "")), "data", "mnist_sample.npz")
 
 
-def read_mnist_npz(path):
-    """Read a file laid out like Keras's mnist.npz; exit with one clear message if it is missing or damaged."""
+def load_mnist(path):  # a file laid out like Keras's mnist.npz; one clear line and a stop if it can't be read
     try:
-        # allow_pickle=False: reading a data file must never run code from it.
-        with open(path, "rb") as file, np.load(file, allow_pickle=False) as f:
-            x_train, y_train, x_test, y_test = (f[k] for k in ("x_train", "y_train", "x_test", "y_test"))
-        for x, y in ((x_train, y_train), (x_test, y_test)):
-            if x.dtype != np.uint8 or x.shape[1:] != (28, 28) or len(x) == 0:
-                raise ValueError("it does not hold 28x28 uint8 images")
-            if y.shape != (len(x),) or y.dtype.kind not in "iu" or y.min() < 0 or y.max() > 9:
-                raise ValueError("its labels are not one whole number from 0 to 9 per image")
-    except Exception as err:
-        sys.exit(f"Cannot read MNIST from {path}: {err}\nReplace the file with a fresh copy (README: 'No internet').")
-    return (x_train, y_train), (x_test, y_test)
+        with open(path, "rb") as file, np.load(file, allow_pickle=False) as f:  # a data file must never run code
+            return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
+    except Exception as err:  # not numpy's message, which can advise allow_pickle=True: never do that
+        raise SystemExit(f"Cannot read {path}: {getattr(err, 'strerror', None) or 'not an mnist.npz file'}") from None
 
 
-if args.data:
-    (x_train_raw, y_train), (x_test_raw, y_test) = read_mnist_npz(args.data)
-elif args.sample:
-    (x_train_raw, y_train), (x_test_raw, y_test) = read_mnist_npz(SAMPLE)
-else:
-    socket.setdefaulttimeout(args.timeout)  # a network that drops packets can't hang the lesson
-    try:
-        (x_train_raw, y_train), (x_test_raw, y_test) = keras.datasets.mnist.load_data()
-    except Exception as err:
-        print(
-            f"NOTICE: the MNIST download failed ({err}).\n"
-            "  Going on with the bundled sample of real MNIST digits. For the full set, save the\n"
-            f"  official mnist.npz as {KERAS_CACHE} (Keras checks its sha256)\n"
-            "  or pass --data FILE. 无法下载 MNIST：见 README「No internet / 无法下载 MNIST」。",
-            file=sys.stderr,  # stderr never fails on a character the console can't show
-        )
-        (x_train_raw, y_train), (x_test_raw, y_test) = read_mnist_npz(SAMPLE)
-    socket.setdefaulttimeout(None)
-print(f"MNIST: {len(x_train_raw)} training and {len(x_test_raw)} test images")
+socket.setdefaulttimeout(30)  # a network that accepts the connection, then goes silent, can't hang the lesson
+try:  # --data names a file and --quick takes the bundled sample; otherwise download, as the video does
+    mnist = load_mnist(args.data or SAMPLE) if args.data or args.quick else keras.datasets.mnist.load_data()
+except Exception as err:  # the download failed: no network, a blocked host, an SSL error, a timeout
+    print(f"NOTICE: {err}\nGoing on with the bundled sample. For all of MNIST, save mnist.npz in ~/.keras/datasets/")
+    mnist = load_mnist(SAMPLE)
+if not all(x.dtype == np.uint8 and x.shape == y.shape + (28, 28) and np.isin(y, range(10)).all() for x, y in mnist):
+    raise SystemExit(f"Cannot use {args.data or SAMPLE}: it must hold 28x28 uint8 images, each with a label 0-9")
+(x_train, y_train), (x_test, y_test) = mnist
+x_train = x_train.reshape(-1, 28 * 28).astype("float32") / 255.0
+x_test = x_test.reshape(-1, 28 * 28).astype("float32") / 255.0
 
-# Flatten each 28x28 image into 784 numbers and scale the pixels from 0..255 to 0..1.
-x_train = x_train_raw.reshape(-1, 28 * 28).astype("float32") / 255.0
-x_test = x_test_raw.reshape(-1, 28 * 28).astype("float32") / 255.0
-# ---- End of preamble ----
+# %% [markdown]
+# ## A model with a named layer / 给一层起个名字
+#
+# The video's Sequential model, with the middle layer named `my_layer` so that
+# it can be found by name below.
 
+# %%
 from tensorflow.keras import layers
 
 model = keras.Sequential(
@@ -128,23 +76,38 @@ model = keras.Sequential(
         layers.Dense(10),
     ]
 )
-# Each extractor below goes from model.inputs to some layer's output. Keras 3:
-# model.inputs, because model.input fails on a Sequential model. Not in the video:
-# predict() takes batches of 1,000 rather than the default 32: faster, same outputs.
-# 1,000 divides 60,000 (and the sample's 4,000), so no short last batch makes
-# TensorFlow trace the extractor a second time.
 
-# 1. By index: the second-to-last layer is the 256-unit "my_layer".
+# %% [markdown]
+# ## By index / 按索引
+#
+# `model.layers[-2]` is the second-to-last layer, the 256-unit `my_layer`. The
+# extractor goes from `model.inputs` to that layer's output.
+
+# %%
+# Not in the video: predict() takes batches of 1,000 rather than the default 32,
+# which is faster and gives the same outputs. 1,000 divides 60,000 (and the
+# sample's 4,000), so no short last batch makes TensorFlow trace the model twice.
+# Keras 3: model.inputs, because the video's model.input fails on a Sequential model.
 extractor = keras.Model(inputs=model.inputs, outputs=[model.layers[-2].output])
 features = extractor.predict(x_train, batch_size=1000, verbose=0)
 print(f"model.layers[-2] ({model.layers[-2].name}): {features.shape}")
 
-# 2. By name: the same layer, found without counting.
+# %% [markdown]
+# ## By name / 按名字
+#
+# The same layer, found without counting. Safer when the model changes.
+
+# %%
 extractor = keras.Model(inputs=model.inputs, outputs=[model.get_layer("my_layer").output])
 features = extractor.predict(x_train, batch_size=1000, verbose=0)
 print(f'model.get_layer("my_layer"): {features.shape}')
 
-# 3. Every layer at once: predict() returns a list, one array per layer.
+# %% [markdown]
+# ## Every layer at once / 所有层
+#
+# With a list of outputs, `predict()` returns a list: one array per layer.
+
+# %%
 extractor = keras.Model(inputs=model.inputs, outputs=[layer.output for layer in model.layers])
 features = extractor.predict(x_train, batch_size=1000, verbose=0)
 for layer, feature in zip(model.layers, features):

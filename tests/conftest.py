@@ -1,5 +1,6 @@
-"""Shared helpers: run a lesson the way a learner does, as `python 0N_....py`."""
+"""Shared helpers: run a lesson the way a learner does, as `python 0N_....py`, and read the lessons' source."""
 
+import ast
 import functools
 import os
 import re
@@ -8,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from full_mnist import normalise  # the same blanking of timings for quick and full-data outputs
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = sorted(p.name for p in ROOT.glob("[0-9][0-9]_*.py"))
@@ -84,21 +86,52 @@ def readme_outputs():
     return dict(re.findall(r"<!-- output of: (.+?) -->\n```text\n(.*?)```", readme, flags=re.DOTALL))
 
 
-def _normalise(text):
-    """Blank out what differs from run to run: Keras's step timings and the s/epoch column of 06's table."""
-    text = re.sub(r" - \d+s - \d+(?:ms|us|µs|s)/step", " - Ts - T/step", text)
-    return re.sub(r"\s+\d+\.\d\d( \*)?$", r" T\1", text, flags=re.MULTILINE)
-
-
 def assert_matches_readme(command, printed):
     """The README's sample output for command must match what it printed; a "..." line there skips lines."""
     block = readme_outputs()[command]
-    lines = _normalise(printed).splitlines()
+    lines = normalise(printed).splitlines()
     start = 0
-    for chunk in re.split(r"^\.\.\.\n", _normalise(block), flags=re.MULTILINE):
+    for chunk in re.split(r"^\.\.\.\n", normalise(block), flags=re.MULTILINE):
         want = chunk.splitlines()
         if not want:
             continue
         found = next((i for i in range(start, len(lines)) if lines[i : i + len(want)] == want), None)
         assert found is not None, f"README's output of {command!r} no longer matches; first lines:\n{chunk[:500]}"
         start = found + len(want)
+
+
+# The first and last lines of the setup that every lesson shares (06 adds its own flag inside it).
+SETUP_START = "# The setup, the same in every lesson:"
+SETUP_END = 'x_test = x_test.reshape(-1, 28 * 28).astype("float32") / 255.0'
+OWN_FLAG = 'parser.add_argument("--exercise"'
+
+
+def source(lesson):
+    return (ROOT / lesson).read_text(encoding="utf-8")
+
+
+def setup_of(lesson):
+    """The lesson's setup: from the line after its docstring to the line that scales x_test, both included."""
+    text = source(lesson)
+    assert text.count(SETUP_START) == 1 and text.count(SETUP_END) == 1, lesson
+    return text[text.index(SETUP_START) : text.index(SETUP_END) + len(SETUP_END)]
+
+
+def code_lines(text):
+    """The lines of text that hold code: no blank lines, comments (so no jupytext cell markers) or docstrings."""
+    strings = set()
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            strings.update(range(node.lineno, node.end_lineno + 1))
+    return [
+        line
+        for number, line in enumerate(text.splitlines(), start=1)
+        if number not in strings and line.strip() and not line.lstrip().startswith("#")
+    ]
+
+
+def load_cell(lesson):
+    """The setup's "Load MNIST" code cell: from the line after its `# %%` marker to the line that scales x_test."""
+    setup = setup_of(lesson)
+    cell = setup.split("## Load MNIST", 1)[1]
+    return cell.split("\n# %%\n", 1)[1]
