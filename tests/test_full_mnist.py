@@ -92,3 +92,12 @@ def test_readme_full_mnist_block_matches_a_fresh_run(lesson):
     assert full_mnist.normalise(printed) == full_mnist.normalise(BLOCKS[command]["text"])
     if lesson == "02_sequential_model.py":
         assert number_after("Test accuracy:", printed) >= 0.975
+
+
+def test_the_exercises_summary_quotes_the_06_block():
+    """Every accuracy the README's words give for 06 on full MNIST is one that the 06 block printed."""
+    summary = README.split("On full MNIST (the table below)")[1].split("\n\n")[0]
+    quoted = re.findall(r"\b0\.\d{4}\b", summary)
+    assert len(quoted) == 7
+    test_accuracies = {row[3] for row in table_rows(block("06_exercises.py"))}
+    assert set(quoted) <= test_accuracies
