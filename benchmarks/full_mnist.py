@@ -42,15 +42,17 @@ def normalise(text):
     return re.sub(r"\s+\d+\.\d\d((?: \*)?(?: > 98\.1%)?)$", r" T\1", text, flags=re.MULTILINE)
 
 
-def check_full(data):
-    """Stop with one line unless data is a full MNIST: 60,000 training and 10,000 test images."""
+def load_full(data):
+    """The arrays of data, ((x_train, y_train), (x_test, y_test)); stop with one line unless it is a full MNIST."""
     try:
         with open(data, "rb") as file, np.load(file, allow_pickle=False) as f:
-            sizes = len(f["y_train"]), len(f["y_test"])
+            mnist = (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
     except Exception as err:
         sys.exit(f"Cannot read {data}: {getattr(err, 'strerror', None) or 'not an mnist.npz file'}")
+    sizes = len(mnist[0][1]), len(mnist[1][1])
     if sizes != (60000, 10000):
         sys.exit(f"{data} holds {sizes[0]} training and {sizes[1]} test images, not the full MNIST's 60000 and 10000")
+    return mnist
 
 
 def run(command, data):
@@ -78,7 +80,7 @@ def main():
     parser.add_argument("--write", action="store_true", help="rewrite the README's blocks instead of checking them")
     parser.add_argument("--only", metavar="SCRIPT", help="only the blocks whose command runs this script")
     args = parser.parse_args()
-    check_full(args.data)
+    load_full(args.data)  # stops here unless args.data is a full MNIST
 
     with open(README, encoding="utf-8") as f:
         readme = f.read()
