@@ -135,3 +135,17 @@ def load_cell(lesson):
     setup = setup_of(lesson)
     cell = setup.split("## Load MNIST", 1)[1]
     return cell.split("\n# %%\n", 1)[1]
+
+
+# A row of 06's results table: exercise, setting, parameters, train acc, test acc, s/epoch, then its marks.
+EXERCISE_ROW = re.compile(
+    r"^([123])\s{2,}(\S.*?)\s{2,}([\d,]+)\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)( \*)?( > 98\.1%)?$", re.MULTILINE
+)
+
+
+def exercise_table(out):
+    """(exercise, setting, parameters, train acc, test acc, s/epoch, best?, beats 98.1%?) for each row of 06's table."""
+    return [
+        (int(e), setting, int(params.replace(",", "")), float(train), float(test), float(s), bool(best), bool(beats))
+        for e, setting, params, train, test, s, best, beats in EXERCISE_ROW.findall(out)
+    ]

@@ -4,18 +4,7 @@ import re
 
 import numpy as np
 from conftest import ROOT, assert_matches_readme, lesson_env, python_warnings, run
-
-ROW = re.compile(
-    r"^([123])\s{2,}(\S.*?)\s{2,}([\d,]+)\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)( \*)?( > 98\.1%)?$", re.MULTILINE
-)
-
-
-def table(out):
-    """(exercise, setting, parameters, train acc, test acc, s/epoch, best?, beats 98.1%?) for each row of the table."""
-    return [
-        (int(e), setting, int(params.replace(",", "")), float(train), float(test), float(s), bool(best), bool(beats))
-        for e, setting, params, train, test, s, best, beats in ROW.findall(out)
-    ]
+from conftest import exercise_table as table
 
 
 def confusion_matrix(out):
