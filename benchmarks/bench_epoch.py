@@ -1,4 +1,5 @@
-"""Time a training epoch of the lessons' model: the video's plain compile/fit against the lessons' setting.
+"""Time a training epoch of the lessons' model: the video's plain compile/fit against the
+lessons' setting.
 
 Both configurations train the same 784-512-256-10 model with Adam at 0.001,
 batch size 32 and the same seed, on the real digits of a full mnist.npz given
@@ -9,9 +10,9 @@ a fresh process, so that peak memory is per configuration, and the two
 configurations alternate, so that a busy machine slows both alike.
 
 Run:
-    python benchmarks/bench_epoch.py --data ../shared/mnist/mnist.npz   # 60,000 real digits, 3 rounds of 2 epochs
-    python benchmarks/bench_epoch.py --data FILE --end-to-end           # also time whole runs of 02, start to exit
-    python benchmarks/bench_epoch.py                                    # random digits of MNIST's shape instead
+    python benchmarks/bench_epoch.py --data FILE                # 60,000 real digits of mnist.npz
+    python benchmarks/bench_epoch.py --data FILE --end-to-end   # and whole runs of 02 too
+    python benchmarks/bench_epoch.py                            # random digits of MNIST's shape
 """
 
 import argparse
@@ -27,11 +28,12 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LESSON = os.path.join(ROOT, "02_sequential_model.py")
-SPE_LINE = re.compile(r"^\s*steps_per_execution=(\d+),\n", flags=re.MULTILINE)
+SPE_LINE = re.compile(r"^\s*steps_per_execution=(\d+),(?:  #.*)?\n", flags=re.MULTILINE)
 
 
 def lessons_steps_per_execution():
-    """The steps_per_execution that lesson 02 uses, read from its source so that the two never drift apart."""
+    """The steps_per_execution that lesson 02 uses, read from its source so that the two never
+    drift apart."""
     with open(LESSON, encoding="utf-8") as f:
         found = SPE_LINE.findall(f.read())
     if len(found) != 1:
@@ -53,7 +55,7 @@ def worker(config, samples, epochs, data):
     else:
         rng = np.random.default_rng(0)
         x = rng.random((samples, 784), dtype=np.float32)
-        # Labels a network can learn (a fixed linear rule), so the losses move and compare meaningfully.
+        # Labels a network can learn (a fixed linear rule): the losses move and compare.
         y = np.argmax(x @ rng.standard_normal((784, 10)).astype(np.float32), axis=1)
 
     keras.utils.set_random_seed(42)
@@ -87,13 +89,25 @@ def worker(config, samples, epochs, data):
 
 
 def measure(config, samples, epochs, data):
-    argv = [sys.executable, __file__, "--worker", config, "--samples", str(samples), "--epochs", str(epochs)]
-    out = subprocess.run(argv + (["--data", data] if data else []), capture_output=True, text=True, check=True).stdout
+    argv = [
+        sys.executable,
+        __file__,
+        "--worker",
+        config,
+        "--samples",
+        str(samples),
+        "--epochs",
+        str(epochs),
+    ]
+    out = subprocess.run(
+        argv + (["--data", data] if data else []), capture_output=True, text=True, check=True
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
 def end_to_end(rounds, data):
-    """Time whole runs of lesson 02 on data (or 60,000 random images), as it is and without its steps_per_execution."""
+    """Time whole runs of lesson 02 on data (or 60,000 random images), as it is and without its
+    steps_per_execution."""
     import numpy as np
 
     with open(LESSON, encoding="utf-8") as f:
@@ -114,7 +128,10 @@ def end_to_end(rounds, data):
             what = "60,000 random images"
         else:
             what = os.path.basename(data)
-        scripts = {"plain": os.path.join(tmp, "plain.py"), "lessons": os.path.join(tmp, "lesson.py")}
+        scripts = {
+            "plain": os.path.join(tmp, "plain.py"),
+            "lessons": os.path.join(tmp, "lesson.py"),
+        }
         for name, text in (("plain", plain), ("lessons", source)):
             with open(scripts[name], "w", encoding="utf-8") as f:
                 f.write(text)
@@ -122,7 +139,11 @@ def end_to_end(rounds, data):
         printed = {}
         for r in range(rounds):
             for name, script in scripts.items():
-                print(f"  end to end, round {r + 1} of {rounds}: {name} ...", file=sys.stderr, flush=True)
+                print(
+                    f"  end to end, round {r + 1} of {rounds}: {name} ...",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 started = time.perf_counter()
                 run = subprocess.run(
                     [sys.executable, script, "--data", os.path.abspath(data)],
@@ -141,12 +162,27 @@ def end_to_end(rounds, data):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", metavar="FILE", help="a full mnist.npz: time on its real digits (default: random)")
-    parser.add_argument("--samples", type=int, default=60000, help="training images (default: 60000)")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of both configurations (default: 3)")
-    parser.add_argument("--epochs", type=int, default=2, help="epochs per measurement; the first includes tracing")
-    parser.add_argument("--end-to-end", action="store_true", help="also time whole runs of lesson 02")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--data", metavar="FILE", help="a full mnist.npz: time on its real digits (default: random)"
+    )
+    parser.add_argument(
+        "--samples", type=int, default=60000, help="training images (default: 60000)"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="alternating rounds of both configurations (default: 3)",
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=2, help="epochs per measurement; the first includes tracing"
+    )
+    parser.add_argument(
+        "--end-to-end", action="store_true", help="also time whole runs of lesson 02"
+    )
     parser.add_argument("--worker", choices=["plain", "lessons"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -159,19 +195,38 @@ def main():
             print(f"  round {r + 1} of {args.rounds}: {config} ...", file=sys.stderr, flush=True)
             results[config].append(measure(config, args.samples, args.epochs, args.data))
 
-    steady = 1 if args.epochs > 1 else 0  # leave out the first epoch (it traces the graph) when there are more
-    digits = f"real MNIST digits from {os.path.basename(args.data)}" if args.data else "random MNIST-shaped images"
+    steady = (
+        1 if args.epochs > 1 else 0
+    )  # leave out the first epoch (it traces the graph) when there are more
+    digits = (
+        f"real MNIST digits from {os.path.basename(args.data)}"
+        if args.data
+        else "random MNIST-shaped images"
+    )
     print(f"One epoch of the lessons' model on {args.samples:,} {digits}, batch size 32")
-    print(f"({args.rounds} alternating rounds of {args.epochs} epoch(s); medians over epochs {steady + 1} on)\n")
+    print(
+        f"({args.rounds} alternating rounds of {args.epochs} epoch(s); "
+        f"medians over epochs {steady + 1} on)\n"
+    )
     print(f"{'config':10} {'s/epoch':>8} {'first epoch':>12} {'images/s':>9} {'peak MiB':>9}")
     medians = {}
     for config, runs in results.items():
         medians[config] = statistics.median(t for run in runs for t in run["times"][steady:])
         first = statistics.median(run["times"][0] for run in runs)
         peak = max(run["peak_mib"] for run in runs)
-        print(f"{config:10} {medians[config]:8.2f} {first:12.2f} {args.samples / medians[config]:9.0f} {peak:9.0f}")
-    print(f"\nlessons (steps_per_execution={spe}) vs plain: {medians['plain'] / medians['lessons']:.2f}x faster")
-    losses = [(p, q) for a, b in zip(results["plain"], results["lessons"]) for p, q in zip(a["loss"], b["loss"])]
+        print(
+            f"{config:10} {medians[config]:8.2f} {first:12.2f} "
+            f"{args.samples / medians[config]:9.0f} {peak:9.0f}"
+        )
+    print(
+        f"\nlessons (steps_per_execution={spe}) vs plain: "
+        f"{medians['plain'] / medians['lessons']:.2f}x faster"
+    )
+    losses = [
+        (p, q)
+        for a, b in zip(results["plain"], results["lessons"])
+        for p, q in zip(a["loss"], b["loss"])
+    ]
     print("losses, plain:  ", " ".join(f"{p:.9f}" for p in results["plain"][0]["loss"]))
     print("losses, lessons:", " ".join(f"{q:.9f}" for q in results["lessons"][0]["loss"]))
     print(f"largest loss difference: {max(abs(p - q) for p, q in losses):.3g}")

@@ -1,13 +1,14 @@
 """Choose 06's answer to exercise 1 without looking at the test set.
 
-Six settings, fixed before any of them ran, train on the first 50,000 training images and are measured on
-the last 10,000, which they never train on; the test images are not read at all. The setting with the best
-accuracy on those held-out images is the one 06_exercises.py runs as its fourth row of exercise 1, and the
-only one of the six that was then measured on the test set. Each setting uses the lessons' batch size (32),
+Six settings, fixed before any of them ran, train on the first 50,000 training images and are
+measured on the last 10,000, which they never train on; the test images are not read at all. The
+setting with the best accuracy on those held-out images is the one 06_exercises.py runs as its
+fourth row of exercise 1, and the only one of the six that was then measured on the test set.
+Each setting uses the lessons' batch size (32),
 seed (42) and Adam at 0.001, and trains for 10 epochs, twice the video's 5.
 
 Run:
-    python benchmarks/choose_exercise1.py --data ../shared/mnist/mnist.npz   # about 5 minutes on 2 cores
+    python benchmarks/choose_exercise1.py --data ../shared/mnist/mnist.npz   # 5 minutes, 2 cores
 """
 
 import argparse
@@ -33,7 +34,8 @@ CANDIDATES = [  # (name, hidden units, dropout, cosine decay of the learning rat
 
 
 def validation_accuracy(units, dropout, decay, x_fit, y_fit, x_val, y_val):
-    """Train one candidate as 06's train() does; return its accuracy on the held-out images and seconds per epoch."""
+    """Train one candidate as 06's train() does; return its accuracy on the held-out images and
+    its seconds per epoch."""
     keras.utils.set_random_seed(42)
     model = keras.Sequential([keras.Input(shape=(784,))])
     for n in units:
@@ -43,7 +45,9 @@ def validation_accuracy(units, dropout, decay, x_fit, y_fit, x_val, y_val):
     model.add(layers.Dense(10))
     learning_rate = 0.001
     if decay:
-        learning_rate = keras.optimizers.schedules.CosineDecay(0.001, EPOCHS * math.ceil(len(x_fit) / 32))
+        learning_rate = keras.optimizers.schedules.CosineDecay(
+            0.001, EPOCHS * math.ceil(len(x_fit) / 32)
+        )
     model.compile(
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
@@ -57,8 +61,12 @@ def validation_accuracy(units, dropout, decay, x_fit, y_fit, x_val, y_val):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", metavar="FILE", required=True, help="a full mnist.npz (60,000 training digits)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--data", metavar="FILE", required=True, help="a full mnist.npz (60,000 training digits)"
+    )
     args = parser.parse_args()
     (x, y), _ = load_full(args.data)  # the test images are not used
     x = x.reshape(-1, 28 * 28).astype("float32") / 255.0
@@ -69,7 +77,10 @@ def main():
         print(f"training: {name}, {EPOCHS} epochs", file=sys.stderr, flush=True)
         results.append(validation_accuracy(units, dropout, decay, x_fit, y_fit, x_val, y_val))
     best = max(range(len(results)), key=lambda i: results[i][0])
-    print(f"Trained on the first {len(x_fit)} training images, measured on the last {len(x_val)}, {EPOCHS} epochs each")
+    print(
+        f"Trained on the first {len(x_fit)} training images, measured on the last "
+        f"{len(x_val)}, {EPOCHS} epochs each"
+    )
     print("(* the best on the held-out images: the setting 06_exercises.py runs)\n")
     print(f"{'setting':36}  {'held-out acc':>12}  {'s/epoch':>7}")
     for i, (name, *_) in enumerate(CANDIDATES):
