@@ -1,76 +1,109 @@
 """Lesson 05: pull the output of any layer out of a model.
 
-A keras.Model from a model's inputs to one layer's output is a feature extractor.
-Three ways: by index, by name, and all layers at once; it prints the shapes they
-return for the training images. As in the video nothing is trained: the shapes are
-the point. Run: python 05_extract_layer_outputs.py [--quick]   (README: as a notebook)
+A keras.Model from a model's inputs to one layer's output is a feature extractor. Three
+ways: by index, by name, and all layers at once. As in the video nothing is trained: the
+shapes of what they return for the training images are the point.
+
+Run:
+  python 05_extract_layer_outputs.py               as in the video: downloads MNIST once
+  python 05_extract_layer_outputs.py --quick       on the bundled sample: seconds, no download
+  python 05_extract_layer_outputs.py --data FILE   on your own copy of mnist.npz
 """
 
-# The setup, the same in every lesson: quiet logs, GPU memory growth, a fixed seed, flags, then MNIST.
 import argparse
 import os
 import socket
 
 import numpy as np
 
-os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"  # quiet TensorFlow's C++ logs: this works only before the import
+# The bundled sample lies in data/ beside the lesson (a notebook has no __file__: its own folder),
+# and load_data() keeps its download in Keras's cache: ~/.keras/datasets/, or $KERAS_HOME/datasets/.
+sample_file = os.path.join(os.path.dirname(globals().get("__file__", "")), "data/mnist_sample.npz")
+cached_file = os.path.expanduser(f"{os.environ.get('KERAS_HOME', '~/.keras')}/datasets/mnist.npz")
+parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+parser.add_argument("--quick", action="store_true", help="the bundled sample: seconds, no download")
+parser.add_argument("--data", metavar="FILE", help="read MNIST from FILE, or set MNIST_NPZ=FILE")
+parser.set_defaults(data=os.environ.get("MNIST_NPZ", cached_file))
+in_notebook = "get_ipython" in globals()
+# A notebook has no flags: it runs with the defaults.
+args = parser.parse_args([] if in_notebook else None)
+if args.quick:
+    args.data = sample_file
+
+# %% [markdown]
+# ## Set up TensorFlow / 准备 TensorFlow
+#
+# The video's imports. `TF_CPP_MIN_LOG_LEVEL` quiets TensorFlow's C++ logs, and only works
+# when it is set before the import. Memory growth is set for each GPU there is, so that a
+# laptop without one runs too. A fixed seed makes every run print the same numbers.
+
+# %%
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
 import tensorflow as tf
 from tensorflow import keras
 
-for gpu in tf.config.list_physical_devices("GPU"):  # the video's physical_devices[0] fails without a GPU
+for gpu in tf.config.list_physical_devices("GPU"):  # the video's physical_devices[0] needs a GPU
     tf.config.experimental.set_memory_growth(gpu, True)
-keras.utils.set_random_seed(42)  # the same starting weights and shuffling, so that a run repeats
-
-parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-parser.add_argument("--epochs", type=int, default=5, metavar="N", help="passes over the training images (default: 5)")
-parser.add_argument("--quick", action="store_true", help="a one-minute check: 1 epoch on the bundled sample")
-parser.add_argument("--data", metavar="FILE", help="read MNIST from this mnist.npz instead of downloading it")
-args = parser.parse_args([] if "get_ipython" in globals() else None)  # a notebook has no flags: the defaults
-args.epochs >= 1 or parser.error("argument --epochs: must be 1 or more")  # a bad value stops here, in one line
-epochs = 1 if args.quick else args.epochs
+keras.utils.set_random_seed(42)  # not in the video
 
 # %% [markdown]
 # ## Load MNIST / 加载 MNIST
 #
-# As in the video. Without a network, 5,000 real digits bundled in `data/` stand in.
+# As in the video, `load_data()` downloads MNIST once into Keras's cache. A copy already
+# there, or one named with `--data FILE` or `MNIST_NPZ=FILE`, is read and checked by
+# `read_mnist_npz()` instead, and left as it is: Keras would delete a copy that is not byte
+# for byte its own. When the download fails (no network, a blocked host, an SSL error, or
+# 30 seconds of silence), 5,000 real digits bundled in `data/` stand in, after one notice.
+# `train_images` and `test_images` keep the 28x28 pictures; the last two lines flatten and
+# scale `x_train` and `x_test` for a Dense layer.
+
 
 # %%
-# The bundled sample lies in data/ beside this file; a notebook has no __file__, but runs in its own folder.
-SAMPLE = os.path.join(os.path.dirname(globals().get("__file__", "")), "data", "mnist_sample.npz")
+def read_mnist_npz(path):
+    """The arrays of a file laid out like Keras's mnist.npz (x: images, y: labels), checked.
 
-
-def load_mnist(path):  # a file laid out like Keras's mnist.npz; one clear line and a stop if it can't be read
+    Anything wrong stops the lesson with one line. Never numpy's own message: for some files it
+    advises allow_pickle=True, which would let a data file run code."""
     try:
-        with open(path, "rb") as file, np.load(file, allow_pickle=False) as f:  # a data file must never run code
-            return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
-    except Exception as err:  # not numpy's message, which can advise allow_pickle=True: never do that
-        raise SystemExit(f"Cannot read {path}: {getattr(err, 'strerror', None) or 'not an mnist.npz file'}") from None
+        with np.load(path, allow_pickle=False) as npz:
+            mnist = (npz["x_train"], npz["y_train"]), (npz["x_test"], npz["y_test"])
+    except Exception as err:
+        raise SystemExit(f"Cannot read {path} as an mnist.npz file: {type(err).__name__}") from None
+    for x, y in mnist:
+        if x.dtype != np.uint8 or x.shape != y.shape + (28, 28) or not np.isin(y, range(10)).all():
+            raise SystemExit(f"Cannot use {path}: it must hold 28x28 uint8 images, labelled 0-9")
+    return mnist
 
 
-socket.setdefaulttimeout(30)  # a network that accepts the connection, then goes silent, can't hang the lesson
-try:  # --data names a file and --quick takes the bundled sample; otherwise download, as the video does
-    mnist = load_mnist(args.data or SAMPLE) if args.data or args.quick else keras.datasets.mnist.load_data()
-except Exception as err:  # the download failed: no network, a blocked host, an SSL error, a timeout
-    print(f"NOTICE: {err}\nGoing on with the bundled sample. For all of MNIST, save mnist.npz in ~/.keras/datasets/")
-    mnist = load_mnist(SAMPLE)
-if not all(x.dtype == np.uint8 and x.shape == y.shape + (28, 28) and np.isin(y, range(10)).all() for x, y in mnist):
-    raise SystemExit(f"Cannot use {args.data or SAMPLE}: it must hold 28x28 uint8 images, each with a label 0-9")
-(x_train, y_train), (x_test, y_test) = mnist
+socket.setdefaulttimeout(30)
+if args.data == cached_file and not os.path.exists(cached_file):
+    try:
+        (x_train, y_train), (x_test, y_test) = tf.keras.datasets.mnist.load_data()
+    except Exception as err:
+        print(f"NOTICE: {err}\nFor all of MNIST: --data FILE, MNIST_NPZ or a copy at {cached_file}")
+        args.data = sample_file
+        (x_train, y_train), (x_test, y_test) = read_mnist_npz(args.data)
+else:
+    (x_train, y_train), (x_test, y_test) = read_mnist_npz(args.data)
+data_name = "Bundled sample" if args.data == sample_file else "MNIST"
+print(f"{data_name}: {len(x_train)} training and {len(x_test)} test images")
+train_images, test_images = x_train, x_test
 x_train = x_train.reshape(-1, 28 * 28).astype("float32") / 255.0
 x_test = x_test.reshape(-1, 28 * 28).astype("float32") / 255.0
 
 # %% [markdown]
 # ## A model with a named layer / 给一层起个名字
 #
-# The video's Sequential model, with the middle layer named `my_layer` so that
-# it can be found by name below.
+# The video's model, with the middle layer named `my_layer` so that it can be found by name
+# below. It is never trained: its outputs come from the random starting weights, and their
+# shapes are the same as a trained model's.
 
 # %%
 from tensorflow.keras import layers
 
 model = keras.Sequential(
     [
-        keras.Input(shape=(784,)),
+        keras.Input(shape=(784,)),  # Keras 3 needs a tuple: the video's shape=(784) fails
         layers.Dense(512, activation="relu"),
         layers.Dense(256, activation="relu", name="my_layer"),
         layers.Dense(10),
@@ -80,15 +113,13 @@ model = keras.Sequential(
 # %% [markdown]
 # ## By index / 按索引
 #
-# `model.layers[-2]` is the second-to-last layer, the 256-unit `my_layer`. The
-# extractor goes from `model.inputs` to that layer's output.
+# `model.layers[-2]` is the second-to-last layer, the 256-unit `my_layer`. The extractor
+# goes from `model.inputs` to that layer's output: the video's `model.input` fails on a
+# Sequential model in Keras 3. `predict()` takes batches of 1,000 rather than the default 32:
+# faster, and the same outputs.
 
 # %%
-# Not in the video: predict() takes batches of 1,000 rather than the default 32,
-# which is faster and gives the same outputs. 1,000 divides 60,000 (and the
-# sample's 4,000), so no short last batch makes TensorFlow trace the model twice.
-# Keras 3: model.inputs, because the video's model.input fails on a Sequential model.
-extractor = keras.Model(inputs=model.inputs, outputs=[model.layers[-2].output])
+extractor = keras.Model(inputs=model.inputs, outputs=[model.layers[-2].output])  # Keras 3: inputs
 features = extractor.predict(x_train, batch_size=1000, verbose=0)
 print(f"model.layers[-2] ({model.layers[-2].name}): {features.shape}")
 

@@ -1,101 +1,155 @@
 """Lesson 06: the video's three exercises, side by side, then a look at the mistakes.
 
 1. Beat 98.1% test accuracy. 2. Compare optimizers. 3. Skip the division by 255.
-Every run starts from the same seed, with batch size 32; one table compares them,
+Every run starts from the same seed, with batch size 32; one table compares them all,
 then come the best model's confusion matrix and the first test digits it gets wrong.
-Run: python 06_exercises.py [--quick] [--exercise N]   (README: as a notebook)
+
+Run:
+  python 06_exercises.py                  all three exercises (about 5 minutes on 2 cores)
+  python 06_exercises.py --exercise 2     one exercise
+  python 06_exercises.py --quick          on the bundled sample: well under a minute
+  python 06_exercises.py --data FILE      on your own copy of mnist.npz
 """
 
-# The setup, the same in every lesson: quiet logs, GPU memory growth, a fixed seed, flags, then MNIST.
 import argparse
 import os
 import socket
 
 import numpy as np
 
-os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"  # quiet TensorFlow's C++ logs: this works only before the import
+# The bundled sample lies in data/ beside the lesson (a notebook has no __file__: its own folder),
+# and load_data() keeps its download in Keras's cache: ~/.keras/datasets/, or $KERAS_HOME/datasets/.
+sample_file = os.path.join(os.path.dirname(globals().get("__file__", "")), "data/mnist_sample.npz")
+cached_file = os.path.expanduser(f"{os.environ.get('KERAS_HOME', '~/.keras')}/datasets/mnist.npz")
+parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+parser.add_argument("--quick", action="store_true", help="the bundled sample: seconds, no download")
+parser.add_argument("--data", metavar="FILE", help="read MNIST from FILE, or set MNIST_NPZ=FILE")
+parser.add_argument("--exercise", type=int, choices=[1, 2, 3], help="run only this exercise")
+parser.set_defaults(data=os.environ.get("MNIST_NPZ", cached_file))
+in_notebook = "get_ipython" in globals()
+# A notebook has no flags: it runs with the defaults.
+args = parser.parse_args([] if in_notebook else None)
+if args.quick:
+    args.data = sample_file
+
+# %% [markdown]
+# ## Set up TensorFlow / 准备 TensorFlow
+#
+# The video's imports. `TF_CPP_MIN_LOG_LEVEL` quiets TensorFlow's C++ logs, and only works
+# when it is set before the import. Memory growth is set for each GPU there is, so that a
+# laptop without one runs too. A fixed seed makes every run print the same numbers.
+
+# %%
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
 import tensorflow as tf
 from tensorflow import keras
 
-for gpu in tf.config.list_physical_devices("GPU"):  # the video's physical_devices[0] fails without a GPU
+for gpu in tf.config.list_physical_devices("GPU"):  # the video's physical_devices[0] needs a GPU
     tf.config.experimental.set_memory_growth(gpu, True)
-keras.utils.set_random_seed(42)  # the same starting weights and shuffling, so that a run repeats
-
-parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-parser.add_argument("--epochs", type=int, default=5, metavar="N", help="passes over the training images (default: 5)")
-parser.add_argument("--quick", action="store_true", help="a one-minute check: 1 epoch on the bundled sample")
-parser.add_argument("--data", metavar="FILE", help="read MNIST from this mnist.npz instead of downloading it")
-parser.add_argument("--exercise", type=int, choices=[1, 2, 3], help="run only this exercise (default: all three)")
-args = parser.parse_args([] if "get_ipython" in globals() else None)  # a notebook has no flags: the defaults
-args.epochs >= 1 or parser.error("argument --epochs: must be 1 or more")  # a bad value stops here, in one line
-epochs = 1 if args.quick else args.epochs
+keras.utils.set_random_seed(42)  # not in the video
 
 # %% [markdown]
 # ## Load MNIST / 加载 MNIST
 #
-# As in the video. Without a network, 5,000 real digits bundled in `data/` stand in.
+# As in the video, `load_data()` downloads MNIST once into Keras's cache. A copy already
+# there, or one named with `--data FILE` or `MNIST_NPZ=FILE`, is read and checked by
+# `read_mnist_npz()` instead, and left as it is: Keras would delete a copy that is not byte
+# for byte its own. When the download fails (no network, a blocked host, an SSL error, or
+# 30 seconds of silence), 5,000 real digits bundled in `data/` stand in, after one notice.
+# `train_images` and `test_images` keep the 28x28 pictures; the last two lines flatten and
+# scale `x_train` and `x_test` for a Dense layer.
+
 
 # %%
-# The bundled sample lies in data/ beside this file; a notebook has no __file__, but runs in its own folder.
-SAMPLE = os.path.join(os.path.dirname(globals().get("__file__", "")), "data", "mnist_sample.npz")
+def read_mnist_npz(path):
+    """The arrays of a file laid out like Keras's mnist.npz (x: images, y: labels), checked.
 
-
-def load_mnist(path):  # a file laid out like Keras's mnist.npz; one clear line and a stop if it can't be read
+    Anything wrong stops the lesson with one line. Never numpy's own message: for some files it
+    advises allow_pickle=True, which would let a data file run code."""
     try:
-        with open(path, "rb") as file, np.load(file, allow_pickle=False) as f:  # a data file must never run code
-            return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
-    except Exception as err:  # not numpy's message, which can advise allow_pickle=True: never do that
-        raise SystemExit(f"Cannot read {path}: {getattr(err, 'strerror', None) or 'not an mnist.npz file'}") from None
+        with np.load(path, allow_pickle=False) as npz:
+            mnist = (npz["x_train"], npz["y_train"]), (npz["x_test"], npz["y_test"])
+    except Exception as err:
+        raise SystemExit(f"Cannot read {path} as an mnist.npz file: {type(err).__name__}") from None
+    for x, y in mnist:
+        if x.dtype != np.uint8 or x.shape != y.shape + (28, 28) or not np.isin(y, range(10)).all():
+            raise SystemExit(f"Cannot use {path}: it must hold 28x28 uint8 images, labelled 0-9")
+    return mnist
 
 
-socket.setdefaulttimeout(30)  # a network that accepts the connection, then goes silent, can't hang the lesson
-try:  # --data names a file and --quick takes the bundled sample; otherwise download, as the video does
-    mnist = load_mnist(args.data or SAMPLE) if args.data or args.quick else keras.datasets.mnist.load_data()
-except Exception as err:  # the download failed: no network, a blocked host, an SSL error, a timeout
-    print(f"NOTICE: {err}\nGoing on with the bundled sample. For all of MNIST, save mnist.npz in ~/.keras/datasets/")
-    mnist = load_mnist(SAMPLE)
-if not all(x.dtype == np.uint8 and x.shape == y.shape + (28, 28) and np.isin(y, range(10)).all() for x, y in mnist):
-    raise SystemExit(f"Cannot use {args.data or SAMPLE}: it must hold 28x28 uint8 images, each with a label 0-9")
-(x_train, y_train), (x_test, y_test) = mnist
+socket.setdefaulttimeout(30)
+if args.data == cached_file and not os.path.exists(cached_file):
+    try:
+        (x_train, y_train), (x_test, y_test) = tf.keras.datasets.mnist.load_data()
+    except Exception as err:
+        print(f"NOTICE: {err}\nFor all of MNIST: --data FILE, MNIST_NPZ or a copy at {cached_file}")
+        args.data = sample_file
+        (x_train, y_train), (x_test, y_test) = read_mnist_npz(args.data)
+else:
+    (x_train, y_train), (x_test, y_test) = read_mnist_npz(args.data)
+data_name = "Bundled sample" if args.data == sample_file else "MNIST"
+print(f"{data_name}: {len(x_train)} training and {len(x_test)} test images")
+train_images, test_images = x_train, x_test
 x_train = x_train.reshape(-1, 28 * 28).astype("float32") / 255.0
 x_test = x_test.reshape(-1, 28 * 28).astype("float32") / 255.0
 
 # %% [markdown]
 # ## One function for every run / 每次训练都用同一个函数
 #
-# `train()` builds the lessons' network, 784-512-256-10 with Adam at 0.001 by
-# default, trains it and measures it on the test set. Each exercise changes one
-# or two of its arguments. A setting that stands in several exercises (the
-# baseline is also "Adam" and "pixels / 255") is trained once.
+# `train()` builds the lessons' network, 784-512-256-10 with Adam at 0.001 for 5 epochs by
+# default, trains it and measures it on the test set; each exercise changes one or two of
+# its arguments. `run()` gives the result a row in the table. A setting that stands in
+# several exercises (the baseline is also "Adam" and "pixels / 255") is trained once.
+# TensorFlow would warn that training seven models "retraces" its functions: that is
+# expected here, so its logger lets only errors through.
 
 # %%
 import math
 import time
+from dataclasses import dataclass
 
 from tensorflow.keras import layers
 
-# Seven models make TensorFlow trace seven training functions. Its logger would
-# call that "retracing" and warn; here it is expected, so only errors get through.
 tf.get_logger().setLevel("ERROR")
 
-(x_train_raw, _), (x_test_raw, _) = mnist  # the pixels as load_data() gave them, 0..255, for exercise 3
+
+@dataclass
+class Result:
+    """What one training run gave."""
+
+    model: keras.Model
+    test_inputs: np.ndarray  # the test images as this model reads them
+    train_accuracy: float
+    test_accuracy: float
+    seconds_per_epoch: float
 
 
-def train(units=(512, 256), dropout=0.0, optimizer="adam", epochs=epochs, decay=False, divide_by_255=True):
-    """Train one model and return it with its inputs, train and test accuracy, and seconds per epoch."""
+@dataclass
+class Row:
+    """One row of the table: a run, as one exercise names it."""
+
+    exercise: int
+    setting: str
+    result: Result
+
+
+def train(units=(512, 256), dropout=0.0, optimizer_name="Adam", epochs=5, decay=False, scale=True):
+    """Build, train and test one model. scale=False skips the division by 255."""
     keras.utils.set_random_seed(42)  # every run starts from the same weights
     model = keras.Sequential([keras.Input(shape=(784,))])
-    for n in units:
-        model.add(layers.Dense(n, activation="relu"))
+    for size in units:
+        model.add(layers.Dense(size, activation="relu"))
         if dropout:
-            model.add(layers.Dropout(dropout))  # in training, zeroes a random 20% of the outputs at each step
+            model.add(layers.Dropout(dropout))  # in training, zeroes that share of outputs
     model.add(layers.Dense(10))
+
     learning_rate = 0.001
     if decay:  # from 0.001 down to 0 along a cosine, over every step of the run
-        learning_rate = keras.optimizers.schedules.CosineDecay(0.001, epochs * math.ceil(len(x_train) / 32))
-    if optimizer == "sgd":
+        steps = epochs * math.ceil(len(x_train) / 32)
+        learning_rate = keras.optimizers.schedules.CosineDecay(0.001, steps)
+    if optimizer_name == "SGD":
         optimizer = keras.optimizers.SGD(learning_rate=0.01, momentum=0.9)
-    elif optimizer == "rmsprop":
+    elif optimizer_name == "RMSprop":
         optimizer = keras.optimizers.RMSprop(learning_rate=0.001)
     else:
         optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
@@ -105,20 +159,21 @@ def train(units=(512, 256), dropout=0.0, optimizer="adam", epochs=epochs, decay=
         metrics=["accuracy"],
         steps_per_execution=512,  # as in 02: faster on a CPU, same numbers
     )
-    if divide_by_255:
-        train_x, test_x = x_train, x_test
-    else:  # the setup's reshape, without the "/ 255.0"
-        train_x = x_train_raw.reshape(-1, 28 * 28).astype("float32")
-        test_x = x_test_raw.reshape(-1, 28 * 28).astype("float32")
+
+    train_inputs, test_inputs = x_train, x_test
+    if not scale:  # the setup's reshape, without the "/ 255.0"
+        train_inputs = train_images.reshape(-1, 28 * 28).astype("float32")
+        test_inputs = test_images.reshape(-1, 28 * 28).astype("float32")
     started = time.perf_counter()
-    history = model.fit(train_x, y_train, batch_size=32, epochs=epochs, verbose=2)
+    history = model.fit(train_inputs, y_train, batch_size=32, epochs=epochs, verbose=2)
     seconds_per_epoch = (time.perf_counter() - started) / epochs
-    _, test_accuracy = model.evaluate(test_x, y_test, batch_size=32, verbose=0)
-    return model, test_x, history.history["accuracy"][-1], test_accuracy, seconds_per_epoch
+    _, test_accuracy = model.evaluate(test_inputs, y_test, batch_size=32, verbose=0)
+    train_accuracy = history.history["accuracy"][-1]
+    return Result(model, test_inputs, train_accuracy, test_accuracy, seconds_per_epoch)
 
 
-results = {}  # settings -> what train() returned, so that each setting trains once
-table = []  # (exercise, setting, settings), in the order of the table
+results = {}  # the settings of each run -> its Result, so that each setting trains once
+rows = []  # the table, in the order of the exercises
 
 
 def run(exercise, setting, **settings):
@@ -127,110 +182,122 @@ def run(exercise, setting, **settings):
     if key not in results:
         print(f"\nExercise {exercise}, {setting}:")
         results[key] = train(**settings)
-    table.append((exercise, setting, key))
+    rows.append(Row(exercise, setting, results[key]))
 
 
 # %% [markdown]
 # ## Exercise 1: beat 98.1% / 练习 1：超过 98.1%
 #
-# Neither a bigger model (1024-512) nor twice the epochs gets there on full MNIST.
-# The bigger model trained twice as long does, with two more changes: dropout 0.2,
-# so that it can't just memorise the training images, and a learning rate that
-# decays from 0.001 to 0 (big steps first, fine ones at the end). It was chosen on
-# held-out training images, not on the test set; the README tells how.
+# Neither a bigger model (1024-512) nor twice the epochs gets there on full MNIST. The
+# bigger model trained twice as long does, with two more changes: dropout 0.2, so that it
+# can't just memorise the training images, and a learning rate that decays from 0.001 to 0
+# (big steps first, fine ones at the end). It was chosen on held-out training images, not on
+# the test set; the README tells how.
 
 # %%
-e, longer = ("epoch" if epochs == 1 else "epochs"), 2 * epochs
 if args.exercise in (None, 1):
-    run(1, f"baseline 512-256, {epochs} {e}")
-    run(1, f"bigger 1024-512, {epochs} {e}", units=(1024, 512))
-    run(1, f"longer 512-256, {longer} epochs", epochs=longer)
-    chosen = dict(units=(1024, 512), dropout=0.2, epochs=longer, decay=True)  # chosen on held-out images
-    run(1, f"1024-512, dropout 0.2, decaying lr, {longer} epochs", **chosen)
+    run(1, "baseline 512-256, 5 epochs")
+    run(1, "bigger 1024-512, 5 epochs", units=(1024, 512))
+    run(1, "longer 512-256, 10 epochs", epochs=10)
+    run(
+        1,
+        "1024-512, dropout 0.2, decaying lr, 10 epochs",
+        units=(1024, 512),
+        dropout=0.2,
+        epochs=10,
+        decay=True,
+    )
 
 # %% [markdown]
 # ## Exercise 2: optimizers / 练习 2：优化器
 #
-# Each optimizer with a learning rate that suits it. Adam and RMSprop adapt the
-# step for every weight; SGD takes one step size for all, and momentum keeps it
-# moving in the direction it has been going.
+# Each optimizer with a learning rate that suits it. Adam and RMSprop adapt the step for
+# every weight; SGD takes one step size for all, and momentum keeps it moving in the
+# direction it has been going.
 
 # %%
 if args.exercise in (None, 2):
-    run(2, "SGD lr=0.01 momentum=0.9", optimizer="sgd")
+    run(2, "SGD lr=0.01 momentum=0.9", optimizer_name="SGD")
     run(2, "Adam lr=0.001")
-    run(2, "RMSprop lr=0.001", optimizer="rmsprop")
+    run(2, "RMSprop lr=0.001", optimizer_name="RMSprop")
 
 # %% [markdown]
 # ## Exercise 3: without dividing by 255 / 练习 3：不除以 255
 #
-# The same network on the raw pixels, 0..255. The first updates are huge, the
-# loss starts far higher, and the accuracy ends lower: that is why the video
-# divides by 255.
+# The same network on the raw pixels, 0..255. The first updates are huge, the loss starts
+# far higher, and the accuracy ends lower: that is why the video divides by 255.
 
 # %%
 if args.exercise in (None, 3):
     run(3, "pixels / 255, in 0..1")
-    run(3, "raw pixels, in 0..255", divide_by_255=False)
+    run(3, "raw pixels, in 0..255", scale=False)
 
 # %% [markdown]
 # ## All runs in one table / 结果汇总
 #
-# `*` marks the best test accuracy of each exercise, and `> 98.1%` every run
-# that beats the video's target.
+# `*` marks the best test accuracy of each exercise, and `> 98.1%` every run that beats the
+# video's target.
 
 # %%
 print(f"\nResults on {len(x_train)} training and {len(x_test)} test images")
 print("(* best test accuracy in its exercise; > 98.1%: beats the video's target)\n")
-print(f"{'exercise':8}  {'setting':44}  {'parameters':>10}  {'train acc':>9}  {'test acc':>8}  {'s/epoch':>7}")
-for exercise, setting, key in table:
-    model, _, train_accuracy, test_accuracy, seconds = results[key]
-    best = test_accuracy == max(results[k][3] for ex, _, k in table if ex == exercise)
-    marks = (" *" if best else "") + (" > 98.1%" if test_accuracy > 0.981 else "")
+header = f"{'exercise':8}  {'setting':44}  {'parameters':>10}  {'train acc':>9}  {'test acc':>8}"
+print(f"{header}  {'s/epoch':>7}")
+for row in rows:
+    result = row.result
+    same_exercise = [other.result.test_accuracy for other in rows if other.exercise == row.exercise]
+    marks = ""
+    if result.test_accuracy == max(same_exercise):
+        marks += " *"
+    if result.test_accuracy > 0.981:
+        marks += " > 98.1%"
     print(
-        f"{exercise:<8}  {setting:44}  {model.count_params():>10,}  {train_accuracy:9.4f}  {test_accuracy:8.4f}"
-        f"  {seconds:7.2f}{marks}"
+        f"{row.exercise:<8}  {row.setting:44}  {result.model.count_params():>10,}  "
+        f"{result.train_accuracy:9.4f}  {result.test_accuracy:8.4f}  "
+        f"{result.seconds_per_epoch:7.2f}{marks}"
     )
 
 # %% [markdown]
 # ## The best model's mistakes / 最好模型的错误
 #
-# A confusion matrix counts, for each true digit (a row), what the model
-# predicted (a column). The diagonal is right; the largest numbers off it show
-# which digits look alike to the model.
+# A confusion matrix counts, for each true digit (a row), what the model predicted (a
+# column). The diagonal is right; the largest numbers off it show which digits look alike
+# to the model.
 
 # %%
-best_key = max(results, key=lambda key: results[key][3])
-model, test_x = results[best_key][:2]
-predicted = np.argmax(model.predict(test_x, batch_size=1000, verbose=0), axis=1)
+best = max(rows, key=lambda row: row.result.test_accuracy)
+scores = best.result.model.predict(best.result.test_inputs, batch_size=1000, verbose=0)
+predicted = np.argmax(scores, axis=1)
 confusion = np.zeros((10, 10), dtype=int)
 np.add.at(confusion, (y_test, predicted), 1)  # count each (true, predicted) pair
 
-best_setting = next(setting for _, setting, key in table if key == best_key)
-print(f"\nConfusion matrix of the best model ({best_setting}), test set.")
+print(f"\nConfusion matrix of the best model ({best.setting}), test set.")
 print("A row is the true digit, a column the predicted one; the diagonal is right.\n")
-print("true\\pred" + "".join(f"{d:>6}" for d in range(10)) + "   total")
+print("true\\pred" + "".join(f"{digit:>6}" for digit in range(10)) + "   total")
 for digit in range(10):
-    print(f"{digit:>9}" + "".join(f"{n:>6}" for n in confusion[digit]) + f"  {confusion[digit].sum():>6}")
-print(f"{'total':>9}" + "".join(f"{n:>6}" for n in confusion.sum(axis=0)) + f"  {confusion.sum():>6}")
+    counts = "".join(f"{count:>6}" for count in confusion[digit])
+    print(f"{digit:>9}{counts}  {confusion[digit].sum():>6}")
+totals = "".join(f"{count:>6}" for count in confusion.sum(axis=0))
+print(f"{'total':>9}{totals}  {confusion.sum():>6}")
 
 # %% [markdown]
 # ## Wrong digits / 认错的数字
 #
-# The first three test digits the best model gets wrong, drawn side by side as
-# in lesson 01 and cropped to where there is ink. Some are hard even for a human.
+# The first three test digits the best model gets wrong, drawn side by side as in lesson 01
+# and cropped to where there is ink. Some are hard even for a human.
 
 # %%
 wrong = np.flatnonzero(predicted != y_test)
 print(f"\n{len(wrong)} of {len(y_test)} test digits are wrong. The first {min(3, len(wrong))}:\n")
 if len(wrong):
     shades = " .:-=+*#%@"
-    images = x_test_raw[wrong[:3]] / 255.0
+    images = test_images[wrong[:3]] / 255.0
     ink = images.max(axis=0) >= 0.1
-    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    images = images[:, rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    ink_rows, ink_cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    images = images[:, ink_rows[0] : ink_rows[-1] + 1, ink_cols[0] : ink_cols[-1] + 1]
     width = 2 * images.shape[2]
-    print("    ".join(f"true {y_test[i]}, predicted {predicted[i]}".ljust(width) for i in wrong[:3]).rstrip())
+    labels = [f"true {y_test[i]}, predicted {predicted[i]}".ljust(width) for i in wrong[:3]]
+    print("    ".join(labels).rstrip())
     for r in range(images.shape[1]):
-        line = "    ".join("".join(shades[min(int(v * len(shades)), 9)] * 2 for v in image[r]) for image in images)
-        print(line.rstrip())
+        drawn = ["".join(shades[min(int(v * 10), 9)] * 2 for v in image[r]) for image in images]
+        print("    ".join(drawn).rstrip())

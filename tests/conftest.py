@@ -1,4 +1,4 @@
-"""Shared helpers: run a lesson the way a learner does, as `python 0N_....py`, and read the lessons' source."""
+"""Shared helpers: run a lesson as a learner does (`python 0N_....py`); read the lessons."""
 
 import ast
 import functools
@@ -9,19 +9,28 @@ import sys
 from pathlib import Path
 
 import pytest
-from full_mnist import normalise  # the same blanking of timings for quick and full-data outputs
+from full_mnist import normalise  # the same blanking of timings for quick and full runs
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = sorted(p.name for p in ROOT.glob("[0-9][0-9]_*.py"))
 SAMPLE = ROOT / "data" / "mnist_sample.npz"
 # A closed port on this machine: any download through it is refused at once.
 REFUSING_PROXY = "http://127.0.0.1:9"
+# The last line of the setup that every lesson shares.
+SETUP_END = 'x_test = x_test.reshape(-1, 28 * 28).astype("float32") / 255.0'
+# The one line 06 adds to the setup: its own flag.
+OWN_FLAG = 'parser.add_argument("--exercise"'
 
 
 def lesson_env(**extra):
-    """The learner's environment, minus anything that could reach a network or a real MNIST cache."""
+    """The learner's environment, minus anything that reaches a network or names an MNIST file.
+
+    MNIST_NPZ and KERAS_HOME are dropped (CI sets MNIST_NPZ for its own checks); pass them in
+    extra where a test wants them. Every download goes to a closed port. PYTEST_CURRENT_TEST
+    goes too: with it, a Jupyter kernel stops showing what C++ code prints, as a learner's does."""
     env = dict(os.environ)
-    for key in ("NO_PROXY", "no_proxy"):
+    drop = ("NO_PROXY", "no_proxy", "MNIST_NPZ", "KERAS_HOME", "MPLBACKEND", "PYTEST_CURRENT_TEST")
+    for key in drop:
         env.pop(key, None)
     env.update(
         HTTP_PROXY=REFUSING_PROXY,
@@ -70,7 +79,13 @@ def python_warnings(stderr):
     """Warnings from Python code in a process's stderr: the warnings module's (UserWarning: ...)
     and the Python loggers' of TensorFlow, Keras and absl (WARNING:tensorflow:...). The C++ lines
     that the TensorFlow wheel prints at import (I0000, W0000, E0000 ...) are not Python's."""
-    return re.findall(r"^(?:.*\b\w*Warning: .*|WARNING:(?:tensorflow|keras|absl|root):.*)$", stderr, flags=re.MULTILINE)
+    pattern = r"^(?:.*\b\w*Warning: .*|WARNING:(?:tensorflow|keras|absl|root):.*)$"
+    return re.findall(pattern, stderr, flags=re.MULTILINE)
+
+
+def tensorflow_lines(stderr):
+    """The lines TensorFlow's C++ side prints once it is imported (I0000 ..., E0000 ...)."""
+    return re.findall(r"^(?:[IWEF]\d{4} .*|WARNING: All log messages before absl.*)$", stderr, re.M)
 
 
 def number_after(label, text):
@@ -80,49 +95,43 @@ def number_after(label, text):
     return float(match.group(1))
 
 
-def readme_outputs():
-    """{command: text} for each sample output in README.md, marked <!-- output of: COMMAND -->."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    return dict(re.findall(r"<!-- output of: (.+?) -->\n```text\n(.*?)```", readme, flags=re.DOTALL))
-
-
-def assert_matches_readme(command, printed):
-    """The README's sample output for command must match what it printed; a "..." line there skips lines."""
-    block = readme_outputs()[command]
-    lines = normalise(printed).splitlines()
-    start = 0
-    for chunk in re.split(r"^\.\.\.\n", normalise(block), flags=re.MULTILINE):
-        want = chunk.splitlines()
-        if not want:
-            continue
-        found = next((i for i in range(start, len(lines)) if lines[i : i + len(want)] == want), None)
-        assert found is not None, f"README's output of {command!r} no longer matches; first lines:\n{chunk[:500]}"
-        start = found + len(want)
-
-
-# The first and last lines of the setup that every lesson shares (06 adds its own flag inside it).
-SETUP_START = "# The setup, the same in every lesson:"
-SETUP_END = 'x_test = x_test.reshape(-1, 28 * 28).astype("float32") / 255.0'
-OWN_FLAG = 'parser.add_argument("--exercise"'
-
-
 def source(lesson):
     return (ROOT / lesson).read_text(encoding="utf-8")
 
 
+def setup_statements(lesson):
+    """The setup's top-level statements: from the first after the docstring to the x_test line."""
+    body = ast.parse(source(lesson)).body
+    assert isinstance(body[0], ast.Expr) and isinstance(body[0].value.value, str), "no docstring"
+    last = ast.dump(ast.parse(SETUP_END).body[0])
+    end = next(i for i, node in enumerate(body) if ast.dump(node) == last)
+    return body[1 : end + 1]
+
+
 def setup_of(lesson):
-    """The lesson's setup: from the line after its docstring to the line that scales x_test, both included."""
-    text = source(lesson)
-    assert text.count(SETUP_START) == 1 and text.count(SETUP_END) == 1, lesson
-    return text[text.index(SETUP_START) : text.index(SETUP_END) + len(SETUP_END)]
+    """The setup's source text, comments and cell markers included, as it stands in the file."""
+    statements = setup_statements(lesson)
+    lines = source(lesson).splitlines(keepends=True)
+    # From the line after the docstring, so that comments before the first import count too.
+    docstring_end = ast.parse(source(lesson)).body[0].end_lineno
+    return "".join(lines[docstring_end : statements[-1].end_lineno])
+
+
+def function_from(lesson, name, **namespace):
+    """A function defined at the top level of a lesson, compiled alone into namespace."""
+    tree = ast.parse(source(lesson))
+    node = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name)
+    exec(compile(ast.Module(body=[node], type_ignores=[]), lesson, "exec"), namespace)
+    return namespace[name]
 
 
 def code_lines(text):
-    """The lines of text that hold code: no blank lines, comments (so no jupytext cell markers) or docstrings."""
+    """The lines of text that hold code: no blank lines, comments (cell markers) or docstrings."""
     strings = set()
     for node in ast.walk(ast.parse(text)):
-        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
-            strings.update(range(node.lineno, node.end_lineno + 1))
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            if isinstance(node.value.value, str):
+                strings.update(range(node.lineno, node.end_lineno + 1))
     return [
         line
         for number, line in enumerate(text.splitlines(), start=1)
@@ -130,22 +139,51 @@ def code_lines(text):
     ]
 
 
-def load_cell(lesson):
-    """The setup's "Load MNIST" code cell: from the line after its `# %%` marker to the line that scales x_test."""
-    setup = setup_of(lesson)
-    cell = setup.split("## Load MNIST", 1)[1]
-    return cell.split("\n# %%\n", 1)[1]
+def readme_outputs():
+    """{command: text} for each sample output in README.md, marked <!-- output of: COMMAND -->."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    pattern = r"<!-- output of: (.+?) -->\n```text\n(.*?)```"
+    return dict(re.findall(pattern, readme, flags=re.DOTALL))
 
 
-# A row of 06's results table: exercise, setting, parameters, train acc, test acc, s/epoch, then its marks.
+def assert_matches_readme(command, printed):
+    """The README's sample output of command must match what it printed; "..." skips lines."""
+    block = readme_outputs()[command]
+    lines = normalise(printed).splitlines()
+    start = 0
+    for chunk in re.split(r"^\.\.\.\n", normalise(block), flags=re.MULTILINE):
+        want = chunk.splitlines()
+        if not want:
+            continue
+        found = next(
+            (i for i in range(start, len(lines)) if lines[i : i + len(want)] == want), None
+        )
+        assert found is not None, f"README's {command!r} no longer matches:\n{chunk[:500]}"
+        start = found + len(want)
+
+
+# A row of 06's results table: exercise, setting, parameters, train acc, test acc, s/epoch, marks.
 EXERCISE_ROW = re.compile(
-    r"^([123])\s{2,}(\S.*?)\s{2,}([\d,]+)\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)( \*)?( > 98\.1%)?$", re.MULTILINE
+    r"^([123])\s{2,}(\S.*?)\s{2,}([\d,]+)\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)( \*)?( > 98\.1%)?$",
+    re.MULTILINE,
 )
 
 
 def exercise_table(out):
-    """(exercise, setting, parameters, train acc, test acc, s/epoch, best?, beats 98.1%?) for each row of 06's table."""
-    return [
-        (int(e), setting, int(params.replace(",", "")), float(train), float(test), float(s), bool(best), bool(beats))
-        for e, setting, params, train, test, s, best, beats in EXERCISE_ROW.findall(out)
-    ]
+    """Each row of 06's table as a dict: exercise, setting, parameters, train, test, seconds,
+    best (marked *) and beats (marked > 98.1%)."""
+    rows = []
+    for e, setting, params, train, test, seconds, best, beats in EXERCISE_ROW.findall(out):
+        rows.append(
+            dict(
+                exercise=int(e),
+                setting=setting,
+                parameters=int(params.replace(",", "")),
+                train=float(train),
+                test=float(test),
+                seconds=float(seconds),
+                best=bool(best),
+                beats=bool(beats),
+            )
+        )
+    return rows
