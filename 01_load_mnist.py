@@ -124,6 +124,47 @@ digits, counts = np.unique(y_train, return_counts=True)
 print("  ".join(f"{digit}: {count}" for digit, count in zip(digits, counts)))
 
 # %% [markdown]
+# ## Pictures / 画图
+#
+# MNIST is pictures, so the lesson draws them with matplotlib. In a notebook or an editor's
+# cell, each figure shows under its cell. A script saves it as a PNG in `figures/` beside the
+# lesson instead, prints where, and never opens a window to wait for.
+
+# %%
+import matplotlib
+
+if not in_notebook:
+    matplotlib.use("Agg")  # draw into files only
+import matplotlib.pyplot as plt
+
+
+def show(figure, name):
+    """Show the figure under its cell; a script saves it as figures/NAME beside the lesson."""
+    if in_notebook:
+        plt.show()
+        return
+    path = os.path.join(os.path.dirname(__file__), "figures", name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    print(f"Figure saved: {path}")
+
+
+# %% [markdown]
+# ## The first 25 digits / 前 25 个数字
+#
+# `train_images` as pictures, each titled with its label. Look at how differently people write
+# the same digit: thick or thin, slanted or upright. That is what the network has to learn.
+
+# %%
+figure, axes = plt.subplots(5, 5, figsize=(6, 6.6), layout="constrained")
+for image, label, ax in zip(train_images, y_train, axes.flat):
+    ax.imshow(image, cmap="gray_r")  # dark ink on white paper
+    ax.set_title(f"{label}")
+    ax.axis("off")
+show(figure, "01_first_25_digits.png")
+
+# %% [markdown]
 # ## Draw the first digit / 画出第一张图
 #
 # The same 784 numbers, put back into 28 rows of 28. Stronger ink gets a denser

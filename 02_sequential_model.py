@@ -129,3 +129,48 @@ history = model.fit(x_train, y_train, batch_size=32, epochs=5, verbose=2)
 test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=32, verbose=2)
 print(f"Final train accuracy: {history.history['accuracy'][-1]:.4f}")
 print(f"Test accuracy: {test_accuracy:.4f}")
+
+# %% [markdown]
+# ## Pictures / 画图
+#
+# MNIST is pictures, so the lesson draws them with matplotlib. In a notebook or an editor's
+# cell, each figure shows under its cell. A script saves it as a PNG in `figures/` beside the
+# lesson instead, prints where, and never opens a window to wait for.
+
+# %%
+import matplotlib
+
+if not in_notebook:
+    matplotlib.use("Agg")  # draw into files only
+import matplotlib.pyplot as plt
+
+
+def show(figure, name):
+    """Show the figure under its cell; a script saves it as figures/NAME beside the lesson."""
+    if in_notebook:
+        plt.show()
+        return
+    path = os.path.join(os.path.dirname(__file__), "figures", name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    print(f"Figure saved: {path}")
+
+
+# %% [markdown]
+# ## The training curve / 训练曲线
+#
+# `history` keeps the loss and accuracy of every epoch. The loss falls and the training
+# accuracy climbs; the dashed line is the accuracy on the test images, which training never
+# saw. The gap between the two shows how much the model learned the training images by heart.
+
+# %%
+epoch_numbers = range(1, len(history.history["loss"]) + 1)
+figure, (loss_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(9, 3.5), layout="constrained")
+loss_axes.plot(epoch_numbers, history.history["loss"], marker="o")
+loss_axes.set(title="Training loss", xlabel="epoch", xticks=epoch_numbers)
+accuracy_axes.plot(epoch_numbers, history.history["accuracy"], marker="o", label="training")
+accuracy_axes.axhline(test_accuracy, color="tab:red", linestyle="--", label="test")
+accuracy_axes.set(title="Accuracy", xlabel="epoch", xticks=epoch_numbers)
+accuracy_axes.legend()
+show(figure, "02_training_curve.png")

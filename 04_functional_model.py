@@ -125,3 +125,52 @@ history = model.fit(x_train, y_train, batch_size=32, epochs=5, verbose=2)
 test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=32, verbose=2)
 print(f"Final train accuracy: {history.history['accuracy'][-1]:.4f}")
 print(f"Test accuracy: {test_accuracy:.4f}")
+
+# %% [markdown]
+# ## Pictures / 画图
+#
+# MNIST is pictures, so the lesson draws them with matplotlib. In a notebook or an editor's
+# cell, each figure shows under its cell. A script saves it as a PNG in `figures/` beside the
+# lesson instead, prints where, and never opens a window to wait for.
+
+# %%
+import matplotlib
+
+if not in_notebook:
+    matplotlib.use("Agg")  # draw into files only
+import matplotlib.pyplot as plt
+
+
+def show(figure, name):
+    """Show the figure under its cell; a script saves it as figures/NAME beside the lesson."""
+    if in_notebook:
+        plt.show()
+        return
+    path = os.path.join(os.path.dirname(__file__), "figures", name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    print(f"Figure saved: {path}")
+
+
+# %% [markdown]
+# ## What the model predicts / 模型的预测
+#
+# With softmax, `predict()` gives ten probabilities per digit that add up to 1. Here are the
+# first 15 test digits, each with its ten probabilities as bars: the true digit's bar is blue,
+# and a wrong prediction's bar and title are red. A tall single bar means a confident model.
+
+# %%
+probabilities = model.predict(x_test[:15], verbose=0)
+figure, axes = plt.subplots(5, 6, figsize=(12, 10), layout="constrained")
+for i, (image_axes, bar_axes) in enumerate(zip(axes.flat[0::2], axes.flat[1::2])):
+    predicted = probabilities[i].argmax()
+    color = "tab:blue" if predicted == y_test[i] else "tab:red"
+    image_axes.imshow(test_images[i], cmap="gray_r")
+    image_axes.set_title(f"predicted {predicted} ({probabilities[i].max():.0%})", color=color)
+    image_axes.axis("off")
+    bars = bar_axes.bar(range(10), probabilities[i], color="lightgray")
+    bars[predicted].set_color("tab:red")
+    bars[y_test[i]].set_color("tab:blue")
+    bar_axes.set(xticks=range(10), ylim=(0, 1), yticks=[])
+show(figure, "04_predictions.png")

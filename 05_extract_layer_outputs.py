@@ -143,3 +143,51 @@ extractor = keras.Model(inputs=model.inputs, outputs=[layer.output for layer in 
 features = extractor.predict(x_train, batch_size=1000, verbose=0)
 for layer, feature in zip(model.layers, features):
     print(f"{layer.name}: {feature.shape}")
+
+# %% [markdown]
+# ## Pictures / 画图
+#
+# MNIST is pictures, so the lesson draws them with matplotlib. In a notebook or an editor's
+# cell, each figure shows under its cell. A script saves it as a PNG in `figures/` beside the
+# lesson instead, prints where, and never opens a window to wait for.
+
+# %%
+import matplotlib
+
+if not in_notebook:
+    matplotlib.use("Agg")  # draw into files only
+import matplotlib.pyplot as plt
+
+
+def show(figure, name):
+    """Show the figure under its cell; a script saves it as figures/NAME beside the lesson."""
+    if in_notebook:
+        plt.show()
+        return
+    path = os.path.join(os.path.dirname(__file__), "figures", name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    print(f"Figure saved: {path}")
+
+
+# %% [markdown]
+# ## What a layer's output looks like / 层的输出是什么样子
+#
+# The 256 outputs of `my_layer` for four digits, put into 16x16 squares beside each digit.
+# Dark squares are units that ReLU set to zero. The model is untrained, yet each digit already
+# lights up its own pattern: these numbers are what the last layer gets to work with.
+
+# %%
+extractor = keras.Model(inputs=model.inputs, outputs=[model.get_layer("my_layer").output])
+features = extractor.predict(x_train[:4], verbose=0)
+figure, axes = plt.subplots(2, 4, figsize=(8, 4.4), layout="constrained")
+for i in range(4):
+    digit_axes, output_axes = axes.flat[2 * i], axes.flat[2 * i + 1]
+    digit_axes.imshow(train_images[i], cmap="gray_r")
+    digit_axes.set_title(f"digit {y_train[i]}")
+    output_axes.imshow(features[i].reshape(16, 16), cmap="magma")
+    output_axes.set_title("my_layer: 256")
+    for ax in (digit_axes, output_axes):
+        ax.axis("off")
+show(figure, "05_my_layer_outputs.png")

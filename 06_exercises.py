@@ -122,6 +122,7 @@ class Result:
     train_accuracy: float
     test_accuracy: float
     seconds_per_epoch: float
+    losses: list  # the training loss after each epoch
 
 
 @dataclass
@@ -169,7 +170,8 @@ def train(units=(512, 256), dropout=0.0, optimizer_name="Adam", epochs=5, decay=
     seconds_per_epoch = (time.perf_counter() - started) / epochs
     _, test_accuracy = model.evaluate(test_inputs, y_test, batch_size=32, verbose=0)
     train_accuracy = history.history["accuracy"][-1]
-    return Result(model, test_inputs, train_accuracy, test_accuracy, seconds_per_epoch)
+    losses = history.history["loss"]
+    return Result(model, test_inputs, train_accuracy, test_accuracy, seconds_per_epoch, losses)
 
 
 results = {}  # the settings of each run -> its Result, so that each setting trains once
@@ -258,6 +260,51 @@ for row in rows:
     )
 
 # %% [markdown]
+# ## Pictures / 画图
+#
+# MNIST is pictures, so the lesson draws them with matplotlib. In a notebook or an editor's
+# cell, each figure shows under its cell. A script saves it as a PNG in `figures/` beside the
+# lesson instead, prints where, and never opens a window to wait for.
+
+# %%
+import matplotlib
+
+if not in_notebook:
+    matplotlib.use("Agg")  # draw into files only
+import matplotlib.pyplot as plt
+
+
+def show(figure, name):
+    """Show the figure under its cell; a script saves it as figures/NAME beside the lesson."""
+    if in_notebook:
+        plt.show()
+        return
+    path = os.path.join(os.path.dirname(__file__), "figures", name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    print(f"Figure saved: {path}")
+
+
+# %% [markdown]
+# ## Every run at a glance / 一眼看全部结果
+#
+# The table's test accuracies as bars, one colour per exercise, with the video's target of
+# 98.1% as a dashed line: a bar that crosses it answers exercise 1.
+
+# %%
+figure, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
+colors = {1: "tab:blue", 2: "tab:orange", 3: "tab:green"}
+labels = [f"{row.exercise}: {row.setting}" for row in rows]
+accuracies = [row.result.test_accuracy for row in rows]
+ax.barh(labels, accuracies, color=[colors[row.exercise] for row in rows])
+ax.axvline(0.981, color="black", linestyle="--", label="the video's target, 98.1%")
+ax.set(xlim=(min(accuracies) - 0.01, 1), xlabel="test accuracy")
+ax.invert_yaxis()  # the first exercise on top, as in the table
+ax.legend(loc="lower right")
+show(figure, "06_test_accuracy.png")
+
+# %% [markdown]
 # ## The best model's mistakes / 最好模型的错误
 #
 # A confusion matrix counts, for each true digit (a row), what the model predicted (a
@@ -281,6 +328,28 @@ totals = "".join(f"{count:>6}" for count in confusion.sum(axis=0))
 print(f"{'total':>9}{totals}  {confusion.sum():>6}")
 
 # %% [markdown]
+# ## The confusion matrix as a picture / 混淆矩阵图
+#
+# The same counts as colours, on a log scale so that the few mistakes show beside the many
+# right answers. Bright squares off the diagonal are the pairs the model mixes up most.
+
+# %%
+from matplotlib.colors import LogNorm
+
+figure, ax = plt.subplots(figsize=(6.5, 5.5), layout="constrained")
+picture = ax.imshow(confusion, cmap="Blues", norm=LogNorm(vmin=1))  # 0 shows as empty
+for true_digit in range(10):
+    for predicted_digit in range(10):
+        count = confusion[true_digit, predicted_digit]
+        color = "white" if count > confusion.max() / 4 else "black"  # readable on dark blue
+        if count:
+            ax.text(predicted_digit, true_digit, count, ha="center", va="center", color=color)
+ax.set(xticks=range(10), yticks=range(10), xlabel="predicted digit", ylabel="true digit")
+ax.set_title(f"Confusion matrix, {best.setting}", fontsize=9)
+figure.colorbar(picture, label="test images")
+show(figure, "06_confusion_matrix.png")
+
+# %% [markdown]
 # ## Wrong digits / 认错的数字
 #
 # The first three test digits the best model gets wrong, drawn side by side as in lesson 01
@@ -301,3 +370,36 @@ if len(wrong):
     for r in range(images.shape[1]):
         drawn = ["".join(shades[min(int(v * 10), 9)] * 2 for v in image[r]) for image in images]
         print("    ".join(drawn).rstrip())
+
+# %% [markdown]
+# ## The misread digits as pictures / 认错的数字（图）
+#
+# The first 15 test digits the best model gets wrong, each titled "true / predicted". Some
+# are sloppy, some look more like the predicted digit than the true one.
+
+# %%
+figure, axes = plt.subplots(3, 5, figsize=(7.5, 5), layout="constrained")
+for ax in axes.flat:
+    ax.axis("off")
+for i, ax in zip(wrong[:15], axes.flat):
+    ax.imshow(test_images[i], cmap="gray_r")
+    ax.set_title(f"{y_test[i]} / {predicted[i]}", color="tab:red")
+show(figure, "06_misread_digits.png")
+
+# %% [markdown]
+# ## Exercise 3 as a curve / 练习 3 的曲线
+#
+# The training loss after each epoch, with and without the division by 255, on a log scale.
+# The raw pixels start far higher and stay above: large inputs make large first updates.
+
+# %%
+if args.exercise in (None, 3):
+    exercise_3 = {row.setting: row.result for row in rows if row.exercise == 3}
+    scaled, raw = exercise_3["pixels / 255, in 0..1"], exercise_3["raw pixels, in 0..255"]
+    figure, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
+    epoch_numbers = range(1, len(scaled.losses) + 1)
+    ax.plot(epoch_numbers, scaled.losses, marker="o", label="pixels / 255, in 0..1")
+    ax.plot(epoch_numbers, raw.losses, marker="o", label="raw pixels, in 0..255")
+    ax.set(yscale="log", xlabel="epoch", ylabel="training loss", xticks=epoch_numbers)
+    ax.legend()
+    show(figure, "06_exercise3_loss.png")

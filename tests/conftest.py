@@ -4,12 +4,12 @@ import ast
 import functools
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from full_mnist import normalise  # the same blanking of timings for quick and full runs
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = sorted(p.name for p in ROOT.glob("[0-9][0-9]_*.py"))
@@ -58,21 +58,46 @@ def run(script, *args, env=None, cwd=ROOT, timeout=300):
 
 
 @functools.cache
-def _quick_run(lesson, keras_home):
-    return run(ROOT / lesson, "--quick", env=lesson_env(KERAS_HOME=keras_home))
+def _quick_run(folder, lesson, keras_home):
+    return run(Path(folder) / lesson, "--quick", env=lesson_env(KERAS_HOME=keras_home))
 
 
 @pytest.fixture(scope="session")
-def quick(tmp_path_factory):
-    """quick(lesson) -> the finished `python lesson --quick`, run once per session."""
+def lessons_folder(tmp_path_factory):
+    """A copy of the lessons and data/, so that the figures they save land outside the repo."""
+    folder = tmp_path_factory.mktemp("lessons")
+    for lesson in LESSONS:
+        shutil.copy(ROOT / lesson, folder)
+    shutil.copytree(ROOT / "data", folder / "data")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def quick(lessons_folder, tmp_path_factory):
+    """quick(lesson) -> the finished `python lesson --quick`, run once per session in the
+    lessons_folder copy."""
     keras_home = str(tmp_path_factory.mktemp("keras_home"))
 
     def get(lesson):
-        result = _quick_run(lesson, keras_home)
+        result = _quick_run(str(lessons_folder), lesson, keras_home)
         assert result.returncode == 0, result.stderr[-3000:]
         return result
 
     return get
+
+
+def figures_asked_for(lesson):
+    """[(file name, (width, height) in pixels)] of each show(figure, NAME) in a lesson, in
+    order, with the figsize its cell gives plt.subplots(); show() saves at 100 dpi."""
+    asked = []
+    for cell in source(lesson).split("\n# %%"):
+        names = re.findall(r'show\(figure, "([\w.]+)"\)', cell)
+        if names:
+            width, height = re.search(r"figsize=\(([\d.]+), ([\d.]+)\)", cell).groups()
+            asked += [
+                (name, (round(float(width) * 100), round(float(height) * 100))) for name in names
+            ]
+    return asked
 
 
 def python_warnings(stderr):
@@ -137,29 +162,6 @@ def code_lines(text):
         for number, line in enumerate(text.splitlines(), start=1)
         if number not in strings and line.strip() and not line.lstrip().startswith("#")
     ]
-
-
-def readme_outputs():
-    """{command: text} for each sample output in README.md, marked <!-- output of: COMMAND -->."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    pattern = r"<!-- output of: (.+?) -->\n```text\n(.*?)```"
-    return dict(re.findall(pattern, readme, flags=re.DOTALL))
-
-
-def assert_matches_readme(command, printed):
-    """The README's sample output of command must match what it printed; "..." skips lines."""
-    block = readme_outputs()[command]
-    lines = normalise(printed).splitlines()
-    start = 0
-    for chunk in re.split(r"^\.\.\.\n", normalise(block), flags=re.MULTILINE):
-        want = chunk.splitlines()
-        if not want:
-            continue
-        found = next(
-            (i for i in range(start, len(lines)) if lines[i : i + len(want)] == want), None
-        )
-        assert found is not None, f"README's {command!r} no longer matches:\n{chunk[:500]}"
-        start = found + len(want)
 
 
 # A row of 06's results table: exercise, setting, parameters, train acc, test acc, s/epoch, marks.

@@ -87,7 +87,7 @@ socket.setdefaulttimeout = setdefaulttimeout
 """
 
 
-def test_a_silent_network_times_out_and_falls_back(tmp_path):
+def test_a_silent_network_times_out_and_falls_back(lessons_folder, tmp_path):
     (tmp_path / "site").mkdir()
     (tmp_path / "site" / "sitecustomize.py").write_text(SITECUSTOMIZE)
     proxy = SilentProxy()
@@ -101,7 +101,7 @@ def test_a_silent_network_times_out_and_falls_back(tmp_path):
         https_proxy=url,
     )
     try:
-        result = run(ROOT / "01_load_mnist.py", env=env, timeout=120)
+        result = run(lessons_folder / "01_load_mnist.py", env=env, timeout=120)
     finally:
         proxy.close()
     assert result.returncode == 0, result.stderr[-2000:]
@@ -111,13 +111,14 @@ def test_a_silent_network_times_out_and_falls_back(tmp_path):
     assert "Bundled sample: 4000 training and 1000 test images" in result.stdout
 
 
-def test_a_copy_in_keras_cache_is_trained_on_and_left_byte_for_byte(tmp_path):
+def test_a_copy_in_keras_cache_is_trained_on_and_left_byte_for_byte(lessons_folder, tmp_path):
     """A valid MNIST that is not Keras's exact file, in Keras's cache, with the network refused:
     the lesson trains on it and the file is the same afterwards."""
     cache = tmp_path / "datasets" / "mnist.npz"
     cache.parent.mkdir()
     before = small_copy(cache)
-    result = run(ROOT / "02_sequential_model.py", env=lesson_env(KERAS_HOME=str(tmp_path)))
+    env = lesson_env(KERAS_HOME=str(tmp_path))
+    result = run(lessons_folder / "02_sequential_model.py", env=env)
     assert result.returncode == 0, result.stderr[-2000:]
     out = result.stdout
     assert out.startswith("MNIST: 500 training and 100 test images\n") and "NOTICE" not in out
@@ -142,10 +143,10 @@ def test_keras_alone_would_delete_such_a_copy(tmp_path):
     assert not cache.exists()
 
 
-def test_mnist_npz_names_the_file_for_a_script(tmp_path):
+def test_mnist_npz_names_the_file_for_a_script(lessons_folder, tmp_path):
     small_copy(tmp_path / "mine.npz", train=300, test=50)
     env = lesson_env(KERAS_HOME=str(tmp_path / "keras_home"), MNIST_NPZ=str(tmp_path / "mine.npz"))
-    result = run(ROOT / "05_extract_layer_outputs.py", env=env)
+    result = run(lessons_folder / "05_extract_layer_outputs.py", env=env)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.startswith("MNIST: 300 training and 50 test images\n")
     assert 'model.get_layer("my_layer"): (300, 256)' in result.stdout

@@ -1,6 +1,8 @@
 """Every lesson is a jupytext "percent" script: it converts to a notebook, and 02, 04 and 05
 run in a real Jupyter kernel."""
 
+import base64
+import io
 import re
 import shutil
 
@@ -9,6 +11,7 @@ import nbformat
 import numpy as np
 import pytest
 from conftest import LESSONS, ROOT, SAMPLE, lesson_env, number_after, python_warnings, source
+from matplotlib.image import imread
 from nbclient import NotebookClient
 
 HEADING = re.compile(r"^## [A-Za-z0-9].* / .*[\u4e00-\u9fff]")  # "## English / 中文"
@@ -125,3 +128,27 @@ def test_tensorflows_start_up_lines_show_under_the_cell_that_imports_it(notebook
     assert "GPU will not be used" in printed(cells[1], "stderr")
     assert "cuInit" in printed(cells[1], "stderr")
     assert all("cuInit" not in printed(cell, "stderr") for cell in cells[2:])
+
+
+def images(cell):
+    return [output for output in cell.outputs if "image/png" in output.get("data", {})]
+
+
+@pytest.mark.parametrize("lesson", NOTEBOOKS)
+def test_a_notebook_shows_each_figure_under_its_cell_and_saves_no_file(notebooks, lesson):
+    cells = code_cells(notebooks[lesson])
+    drawing = [cell for cell in cells if 'show(figure, "' in cell.source]
+    assert len(drawing) == 1
+    assert len(images(drawing[0])) == 1
+    assert all(not images(cell) for cell in cells if cell is not drawing[0])
+    assert all("Figure saved" not in printed(cell) for cell in cells)
+
+
+def test_04_draws_fifteen_digits_with_their_probabilities(notebooks):
+    """The figure a learner sees under 04's last cell: 1,200 x 1,000 pixels at 100 dpi, which
+    the inline backend trims or pads by a few pixels to the drawing."""
+    cell = code_cells(notebooks["04_functional_model.py"])[-1]
+    png = base64.b64decode(images(cell)[0]["data"]["image/png"])
+    pixels = imread(io.BytesIO(png))
+    height, width = pixels.shape[:2]
+    assert abs(width - 1200) <= 30 and abs(height - 1000) <= 30 and pixels[..., :3].std() > 0.05

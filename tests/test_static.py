@@ -261,3 +261,28 @@ def test_code_lines_counts_only_code():
     text = '"""A docstring\n\nover lines."""\n\n# a comment\n# %% [markdown]\n# ## Heading\n\n'
     text += "x = 1  # why\ny = (\n    2\n)\n"
     assert code_lines(text) == ["x = 1  # why", "y = (", "    2", ")"]
+
+
+PICTURES = "# %% [markdown]\n# ## Pictures / 画图\n"
+
+
+def pictures_cell(lesson):
+    """The shared cell that sets up matplotlib and show(), from its heading to the next cell."""
+    text = source(lesson)
+    start = text.index(PICTURES)
+    end = text.index("\n# %%", text.index("\n# %%\n", start) + 1)
+    return text[start:end]
+
+
+def test_every_lesson_that_draws_shares_one_pictures_cell():
+    drawing = [lesson for lesson in LESSONS if 'show(figure, "' in source(lesson)]
+    assert drawing == [lesson for lesson in LESSONS if lesson != "03_sequential_add.py"]
+    assert PICTURES not in source("03_sequential_add.py")
+    reference = pictures_cell(drawing[0])
+    for lesson in drawing:
+        assert source(lesson).count(PICTURES) == 1 and pictures_cell(lesson) == reference
+        # Every figure comes after the cell that defines show().
+        assert source(lesson).index("def show(") < source(lesson).index('show(figure, "')
+    # A script draws with Agg, into files: it never opens a window to wait for.
+    assert 'if not in_notebook:\n    matplotlib.use("Agg")' in reference
+    assert "import matplotlib.pyplot as plt" in reference.split('matplotlib.use("Agg")')[1]
