@@ -8,7 +8,7 @@ Each setting uses the lessons' batch size (32),
 seed (42) and Adam at 0.001, and trains for 10 epochs, twice the video's 5.
 
 Run:
-    python benchmarks/choose_exercise1.py --data ../shared/mnist/mnist.npz   # 5 minutes, 2 cores
+    python tools/choose_exercise1.py --data ../shared/mnist/mnist.npz   # 5 minutes, 2 cores
 """
 
 import argparse
@@ -18,7 +18,7 @@ import sys
 import time
 
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
-from full_mnist import load_full
+from render import load_full
 from tensorflow import keras
 from tensorflow.keras import layers
 

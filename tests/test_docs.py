@@ -1,0 +1,199 @@
+"""The published pages in docs/: each is its lesson as it is now, with the real output of a run
+on the full MNIST, and the README's figures are theirs.
+
+Set MNIST_NPZ to a full mnist.npz to also rerun lessons 01-05 as scripts and compare what they
+print with their pages (CI sets it when ../shared/mnist/mnist.npz exists; 06, 5 minutes, is left
+to `python tools/render.py --data FILE --only 06_exercises.py`).
+"""
+
+import os
+import re
+
+import jupytext
+import pytest
+from conftest import LESSONS, ROOT, exercise_table, lesson_env, number_after, run, tensorflow_lines
+from matplotlib.image import imread
+from render import normalise, page_of
+
+MNIST_NPZ = os.environ.get("MNIST_NPZ")
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def page(lesson):
+    return (ROOT / "docs" / lesson.replace(".py", ".md")).read_text(encoding="utf-8")
+
+
+def body(text):
+    """A page from its first code cell on: what comes from the lesson, and its outputs."""
+    return text[text.index("```python\n") :]
+
+
+def outputs_removed(text):
+    text = re.sub(r"```text\n.*?```\n\n", "", text + "\n", flags=re.DOTALL)
+    return re.sub(r"!\[[^]]*\]\([^)]*\)\n\n", "", text)
+
+
+def printed(text):
+    """All that a page shows as text output, without TensorFlow's C++ start-up lines."""
+    blocks = re.findall(r"```text\n(.*?)```", text, flags=re.DOTALL)
+    lines = "".join(blocks).splitlines(keepends=True)
+    return "".join(line for line in lines if not tensorflow_lines(line))
+
+
+def test_every_lesson_has_a_page_and_nothing_else_does():
+    pages = sorted(p.name for p in (ROOT / "docs").glob("*.md"))
+    assert pages == [lesson.replace(".py", ".md") for lesson in LESSONS]
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_a_page_is_its_lesson_as_it_is_now(lesson):
+    """Every text and code cell of the lesson, in order, and nothing else but outputs: a page
+    can't go stale without this failing. Render it again with tools/render.py."""
+    lesson_page = page(lesson)
+    nb = jupytext.read(ROOT / lesson)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert f"```python\n{cell.source}\n```" in lesson_page
+    expected = body(page_of(lesson, nb, 0, {}))  # the lesson's page, with no outputs yet
+    assert outputs_removed(body(lesson_page)) == expected + "\n"
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_a_page_shows_a_run_on_the_full_mnist(lesson):
+    text = page(lesson)
+    assert text.startswith(f"<!-- Made by tools/render.py from {lesson}")
+    assert "run as a notebook on the full MNIST (60,000 training and 10,000 test digits)" in text
+    assert "MNIST: 60000 training and 10000 test images\n" in printed(text)
+    assert "Traceback" not in printed(text) and "NOTICE" not in printed(text)
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_a_pages_figures_lie_beside_it_and_are_pictures(lesson):
+    text = page(lesson)
+    links = re.findall(r"!\[[^]]*\]\(([^)]+)\)", text)
+    stem = lesson.removesuffix(".py")
+    assert links == [f"{stem}/figure_{i}.png" for i in range(1, len(links) + 1)]
+    assert len(links) == len(re.findall(r'show\(figure, "', (ROOT / lesson).read_text()))
+    assert sorted(p.name for p in (ROOT / "docs" / stem).glob("*")) == sorted(
+        link.split("/")[1] for link in links
+    )
+    for link in links:
+        pixels = imread(ROOT / "docs" / link)
+        assert pixels[..., :3].std() > 0.05, link
+
+
+@pytest.mark.parametrize(
+    "lesson", ["02_sequential_model.py", "03_sequential_add.py", "04_functional_model.py"]
+)
+def test_the_training_lessons_match_the_video_on_full_mnist(lesson):
+    """The video: about 99% on the training images and 98% on the test images after 5 epochs."""
+    out = printed(page(lesson))
+    assert len(re.findall(r"^1875/1875 - ", out, flags=re.MULTILINE)) == 5
+    assert 0.985 <= number_after("Final train accuracy:", out) < 0.995
+    assert 0.975 <= number_after("Test accuracy:", out) < 0.985
+
+
+def test_exercise_1_is_answered_by_the_setting_chosen_on_held_out_images():
+    rows = exercise_table(printed(page("06_exercises.py")))
+    assert len(rows) == 9
+    beating = [row for row in rows if row["test"] > 0.981]
+    assert all(row["beats"] for row in beating)
+    assert not any(row["beats"] for row in rows if row["test"] <= 0.981)
+    # The choice, made on held-out images, names the setting that alone beats 98.1% on the test set.
+    choice = (ROOT / "tools" / "README.md").read_text(encoding="utf-8")
+    chosen, accuracy = re.search(r"^ *(\S.*?)\s{2,}([0-9.]+)\s+[0-9.]+ \*$", choice, re.M).groups()
+    assert [row["setting"] for row in beating] == [f"{chosen}, 10 epochs"]
+    assert f"`{chosen}` ({accuracy})" in README
+
+
+def output_block(path, command):
+    text = (ROOT / path).read_text(encoding="utf-8")
+    return re.search(rf"<!-- output of: {re.escape(command)} -->\n```text\n(.*?)```", text, re.S)[1]
+
+
+def test_the_readmes_speed_and_drawing_figures_are_the_benchmarks_outputs():
+    bench = output_block(
+        "benchmarks/README.md",
+        "python benchmarks/bench_epoch.py --data mnist.npz --rounds 5 --end-to-end",
+    )
+    plain, lessons = (float(x) for x in re.findall(r"^(?:plain|lessons)\s+([0-9.]+)", bench, re.M))
+    speedup = float(re.search(r"vs plain: ([0-9.]+)x faster", bench)[1])
+    runs = re.findall(r"^  (?:plain|lessons)\s+([0-9.]+) s", bench, flags=re.MULTILINE)
+    whole = float(re.search(r"s   ([0-9.]+)x faster", bench)[1])
+    speed = " ".join(README.split("## Speed")[1].split("\n## ")[0].split())
+    assert f"{speedup:.2f} times as fast ({lessons:.2f} s against {plain:.2f} s)" in speed
+    assert f"{whole:.2f} times ({runs[1]} s against {runs[0]} s)" in speed
+    assert "largest loss difference: 0\n" in bench
+    drawing = output_block("benchmarks/README.md", "python benchmarks/figure_time.py")
+    seconds = {m[0]: m[1] for m in re.findall(r"^(\d\d)_\S+\s+\d+\s+([0-9.]+)", drawing, re.M)}
+    low, high = (
+        min(seconds, key=lambda k: float(seconds[k])),
+        max(seconds, key=lambda k: float(seconds[k])),
+    )
+    assert f"Drawing takes {seconds[low]} s ({low}) to {seconds[high]} s ({high})" in " ".join(
+        README.split()
+    )
+
+
+def lesson_rows():
+    table = README.split("## The lessons")[1].split("\n## ")[0]
+    return {
+        lesson: next(line for line in table.splitlines() if f"[`{lesson}`]" in line)
+        for lesson in LESSONS
+    }
+
+
+def test_the_readme_lesson_table_gives_each_pages_numbers_and_run_time():
+    rows = lesson_rows()
+    for lesson in LESSONS:
+        stem = lesson.removesuffix(".py")
+        assert f"(docs/{stem}.md)" in rows[lesson], f"{lesson}: no link to its page"
+        run_time = re.search(r"Run time: ([0-9.]+ (?:s|min))\.", page(lesson)).group(1)
+        assert f"run: {run_time}" in rows[lesson], f"{lesson}: the table should say {run_time}"
+    for lesson in ["02_sequential_model.py", "03_sequential_add.py", "04_functional_model.py"]:
+        out = printed(page(lesson))
+        train, test = (
+            number_after("Final train accuracy:", out),
+            number_after("Test accuracy:", out),
+        )
+        assert f"train {train:.4f}, test {test:.4f}" in rows[lesson]
+    best = max(row["test"] for row in exercise_table(printed(page("06_exercises.py"))))
+    assert f"{best:.4f} test accuracy" in rows["06_exercises.py"]
+
+
+def test_the_readme_first_screen_has_the_install_the_run_the_lessons_and_a_figure():
+    first_screen = "\n".join(README.splitlines()[:50])
+    figures = re.findall(r"!\[[^]]*\]\((docs/[^)]+\.png)\)", first_screen)
+    assert figures and all((ROOT / figure).exists() for figure in figures)
+    assert "pip install -r requirements.txt" in first_screen
+    assert "python 02_sequential_model.py" in first_screen
+    assert all(f"(docs/{lesson.removesuffix('.py')}.md)" in first_screen for lesson in LESSONS)
+
+
+def test_the_readme_is_at_most_300_lines():
+    assert len(README.splitlines()) <= 300
+
+
+def test_the_exercises_summary_quotes_the_06_page():
+    """Every accuracy the README's words give for 06 on full MNIST is one its page printed."""
+    summary = README.split("\nOn full MNIST, ")[1].split("\n\n")[0]
+    quoted = re.findall(r"\b0\.\d{4}\b", summary)
+    assert len(quoted) >= 5
+    printed_accuracies = {
+        f"{row['test']:.4f}" for row in exercise_table(printed(page("06_exercises.py")))
+    }
+    assert set(quoted) <= printed_accuracies
+
+
+@pytest.mark.skipif(not MNIST_NPZ, reason="MNIST_NPZ is not set: no full mnist.npz to rerun on")
+@pytest.mark.parametrize("lesson", LESSONS[:5])
+def test_a_fresh_run_prints_what_its_page_shows(lessons_folder, tmp_path, lesson):
+    """A script run on the full MNIST prints what the notebook printed when the page was made,
+    timings aside; a script also says where it saved each figure."""
+    env = lesson_env(KERAS_HOME=str(tmp_path))
+    result = run(lessons_folder / lesson, "--data", MNIST_NPZ, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    fresh = re.sub(r"^Figure saved: .*\n", "", result.stdout, flags=re.MULTILINE)
+    assert normalise(fresh) == normalise(printed(page(lesson)))
+    if lesson == "02_sequential_model.py":
+        assert number_after("Test accuracy:", fresh) >= 0.975

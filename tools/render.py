@@ -1,0 +1,183 @@
+"""Publish every lesson as a page with its real output, as keras-io does.
+
+Each lesson runs as a notebook, in a Jupyter kernel, on the full MNIST named with --data. Its
+page, docs/0N_....md, holds the lesson's text cells as text, its code cells as code, each
+cell's output under it, and its figures as PNG files in docs/0N_.../ beside the page. The pages
+are committed; tests/test_docs.py checks that each page's text and code are its lesson's as
+they are now. After changing a lesson, render it again.
+
+Run:
+    python tools/render.py --data ../shared/mnist/mnist.npz        # every lesson: 8 min here
+    python tools/render.py --data FILE --only 04_functional_model.py
+"""
+
+import argparse
+import base64
+import datetime
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from importlib.metadata import version
+from pathlib import Path
+
+import jupytext
+import numpy as np
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+LESSONS = sorted(p.name for p in ROOT.glob("[0-9][0-9]_*.py"))
+HEADER = "<!-- Made by tools/render.py from {lesson}; edit the lesson, not this page. -->"
+
+
+def load_full(data):
+    """The arrays of data, ((x_train, y_train), (x_test, y_test)); stop with one line unless
+    it is a full MNIST."""
+    try:
+        with open(data, "rb") as file, np.load(file, allow_pickle=False) as f:
+            mnist = (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
+    except Exception as err:
+        sys.exit(f"Cannot read {data} as an mnist.npz file: {type(err).__name__}")
+    sizes = len(mnist[0][1]), len(mnist[1][1])
+    if sizes != (60000, 10000):
+        sys.exit(
+            f"{data} holds {sizes[0]} training and {sizes[1]} test images, not 60000 and 10000"
+        )
+    return mnist
+
+
+def normalise(text):
+    """Blank out what differs from run to run: Keras's step timings, 06's s/epoch column."""
+    text = re.sub(r" - \d+s - \d+(?:ms|us|µs|s)/step", " - Ts - T/step", text)
+    return re.sub(r"\s+\d+\.\d\d((?: \*)?(?: > 98\.1%)?)$", r" T\1", text, flags=re.MULTILINE)
+
+
+def run_notebook(lesson, data):
+    """Execute the lesson as a notebook on data; return the notebook and its wall time."""
+    nb = jupytext.read(ROOT / lesson)
+    with tempfile.TemporaryDirectory() as folder:
+        env = dict(os.environ, MNIST_NPZ=os.path.abspath(data), KERAS_HOME=folder)
+        env.pop("PYTEST_CURRENT_TEST", None)
+        client = NotebookClient(
+            nb, timeout=3600, kernel_name="python3", resources={"metadata": {"path": folder}}
+        )
+        started = time.perf_counter()
+        # The kernel's own stderr, TensorFlow's start-up lines, shows in the notebook instead.
+        client.execute(env=env, stderr=subprocess.DEVNULL)
+        return nb, time.perf_counter() - started
+
+
+def output_text(output):
+    """What an output shows as text: a stream, or the plain text Keras displays its summary as."""
+    if output.output_type == "stream":
+        return output.text
+    text = output.get("data", {}).get("text/plain", "")
+    return re.sub(r"\x1b\[[0-9;]*m", "", text).rstrip("\n") + "\n" if text else ""
+
+
+def page_of(lesson, nb, seconds, figures):
+    """The page's Markdown; each figure's PNG bytes are put in figures, under their file name."""
+    stem = lesson.removesuffix(".py")
+    title = nb.cells[0].source.split('"""')[1].splitlines()[0]
+    versions = versions_line()
+    parts = [
+        HEADER.format(lesson=lesson),
+        f"# {title}",
+        f"[`{lesson}`](../{lesson}) run as a notebook on the full MNIST (60,000 training and "
+        f"10,000 test digits), {versions}. Run time: {run_time(seconds)}. Under each cell is "
+        "what it printed and drew, as it came.",
+    ]
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            parts.append(cell.source)
+            continue
+        parts.append(f"```python\n{cell.source}\n```")
+        text = ""
+        for output in cell.outputs:
+            if output.output_type == "error":
+                raise SystemExit(f"{lesson} failed:\n" + "\n".join(output.traceback))
+            png = output.get("data", {}).get("image/png")
+            if png is None:
+                text += output_text(output)
+                continue
+            if text:
+                parts.append(f"```text\n{text}```")
+                text = ""
+            name = f"figure_{len(figures) + 1}.png"
+            figures[name] = png
+            parts.append(f"![A figure of {lesson}]({stem}/{name})")
+        if text:
+            parts.append(f"```text\n{text}```")
+    return "\n\n".join(parts) + "\n"
+
+
+def run_time(seconds):
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.1f} min"
+
+
+def versions_line():
+    today = datetime.date.today().isoformat()
+    cpu = cpu_name()
+    tensorflow, keras = version("tensorflow"), version("keras")
+    return (
+        f"on {today}, on {os.cpu_count()} cores of an {cpu} without a GPU, with Python "
+        f"{platform.python_version()}, TensorFlow {tensorflow} and Keras {keras}"
+    )
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            name = re.search(r"^model name\s*: (.*)$", f.read(), flags=re.MULTILINE).group(1)
+    except (OSError, AttributeError):
+        return platform.processor() or platform.machine()
+    return re.sub(r"\((?:R|TM)\)", "", name).strip()
+
+
+def write_page(lesson, page, figures):
+    """Write the page and its figures: into a new folder first, then swap it in, so that an
+    interrupted render never leaves a page beside the figures of another run."""
+    stem = lesson.removesuffix(".py")
+    DOCS.mkdir(exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=DOCS, prefix=f".{stem}-"))
+    try:
+        (staging / stem).mkdir()
+        for name, png in figures.items():
+            (staging / stem / name).write_bytes(base64.b64decode(png))
+        (staging / f"{stem}.md").write_text(page, encoding="utf-8")
+        if (DOCS / stem).exists():
+            shutil.rmtree(DOCS / stem)
+        if figures:
+            os.replace(staging / stem, DOCS / stem)
+        os.replace(staging / f"{stem}.md", DOCS / f"{stem}.md")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--data", metavar="FILE", required=True, help="a full mnist.npz")
+    parser.add_argument("--only", metavar="LESSON", choices=LESSONS, help="render one lesson")
+    args = parser.parse_args()
+    load_full(args.data)  # stops here unless it is the full MNIST
+    for lesson in [args.only] if args.only else LESSONS:
+        print(f"rendering {lesson} ...", file=sys.stderr, flush=True)
+        nb, seconds = run_notebook(lesson, args.data)
+        figures = {}
+        page = page_of(lesson, nb, seconds, figures)
+        write_page(lesson, page, figures)
+        stem = lesson.removesuffix(".py")
+        print(f"  docs/{stem}.md, {len(figures)} figure(s), {run_time(seconds)}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
