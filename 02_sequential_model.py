@@ -50,9 +50,9 @@ keras.utils.set_random_seed(42)  # not in the video
 #
 # As in the video, `load_data()` downloads MNIST once into Keras's cache. A copy already
 # there, or one named with `--data FILE` or `MNIST_NPZ=FILE`, is read and checked by
-# `read_mnist_npz()` instead, and left as it is: Keras would delete a copy that is not byte
-# for byte its own. When the download fails (no network, a blocked host, an SSL error, or
-# 30 seconds of silence), 5,000 real digits bundled in `data/` stand in, after one notice.
+# `read_mnist_npz()` instead, and left as it is: Keras would download over a copy that is not
+# byte for byte its own, or delete it offline. When the download fails (no network, a blocked
+# host, an SSL error, 30 seconds of silence), 5,000 real digits bundled in `data/` stand in.
 # `train_images` and `test_images` keep the 28x28 pictures; the last two lines flatten and
 # scale `x_train` and `x_test` for a Dense layer.
 
