@@ -6,6 +6,7 @@ print with their pages (CI sets it when ../shared/mnist/mnist.npz exists; 06, 5 
 to `python tools/render.py --data FILE --only 06_exercises.py`).
 """
 
+import ast
 import os
 import re
 
@@ -33,7 +34,7 @@ def outputs_removed(text):
     return re.sub(r"!\[[^]]*\]\([^)]*\)\n\n", "", text)
 
 
-def printed(text):
+def page_output(text):
     """All that a page shows as text output, without TensorFlow's C++ start-up lines."""
     blocks = re.findall(r"```text\n(.*?)```", text, flags=re.DOTALL)
     lines = "".join(blocks).splitlines(keepends=True)
@@ -63,8 +64,8 @@ def test_a_page_shows_a_run_on_the_full_mnist(lesson):
     text = page(lesson)
     assert text.startswith(f"<!-- Made by tools/render.py from {lesson}")
     assert "run as a notebook on the full MNIST (60,000 training and 10,000 test digits)" in text
-    assert "MNIST: 60000 training and 10000 test images\n" in printed(text)
-    assert "Traceback" not in printed(text) and "NOTICE" not in printed(text)
+    assert "MNIST: 60000 training and 10000 test images\n" in page_output(text)
+    assert "Traceback" not in page_output(text) and "NOTICE" not in page_output(text)
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
@@ -87,14 +88,14 @@ def test_a_pages_figures_lie_beside_it_and_are_pictures(lesson):
 )
 def test_the_training_lessons_match_the_video_on_full_mnist(lesson):
     """The video: about 99% on the training images and 98% on the test images after 5 epochs."""
-    out = printed(page(lesson))
+    out = page_output(page(lesson))
     assert len(re.findall(r"^1875/1875 - ", out, flags=re.MULTILINE)) == 5
     assert 0.985 <= number_after("Final train accuracy:", out) < 0.995
     assert 0.975 <= number_after("Test accuracy:", out) < 0.985
 
 
 def test_exercise_1_is_answered_by_the_setting_chosen_on_held_out_images():
-    rows = exercise_table(printed(page("06_exercises.py")))
+    rows = exercise_table(page_output(page("06_exercises.py")))
     assert len(rows) == 9
     beating = [row for row in rows if row["test"] > 0.981]
     assert all(row["beats"] for row in beating)
@@ -151,13 +152,13 @@ def test_the_readme_lesson_table_gives_each_pages_numbers_and_run_time():
         run_time = re.search(r"Run time: ([0-9.]+ (?:s|min))\.", page(lesson)).group(1)
         assert f"run: {run_time}" in rows[lesson], f"{lesson}: the table should say {run_time}"
     for lesson in ["02_sequential_model.py", "03_sequential_add.py", "04_functional_model.py"]:
-        out = printed(page(lesson))
+        out = page_output(page(lesson))
         train, test = (
             number_after("Final train accuracy:", out),
             number_after("Test accuracy:", out),
         )
         assert f"train {train:.4f}, test {test:.4f}" in rows[lesson]
-    best = max(row["test"] for row in exercise_table(printed(page("06_exercises.py"))))
+    best = max(row["test"] for row in exercise_table(page_output(page("06_exercises.py"))))
     assert f"{best:.4f} test accuracy" in rows["06_exercises.py"]
 
 
@@ -180,7 +181,7 @@ def test_the_exercises_summary_quotes_the_06_page():
     quoted = re.findall(r"\b0\.\d{4}\b", summary)
     assert len(quoted) >= 5
     printed_accuracies = {
-        f"{row['test']:.4f}" for row in exercise_table(printed(page("06_exercises.py")))
+        f"{row['test']:.4f}" for row in exercise_table(page_output(page("06_exercises.py")))
     }
     assert set(quoted) <= printed_accuracies
 
@@ -194,6 +195,40 @@ def test_a_fresh_run_prints_what_its_page_shows(lessons_folder, tmp_path, lesson
     result = run(lessons_folder / lesson, "--data", MNIST_NPZ, env=env, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     fresh = re.sub(r"^Figure saved: .*\n", "", result.stdout, flags=re.MULTILINE)
-    assert normalise(fresh) == normalise(printed(page(lesson)))
+    assert normalise(fresh) == normalise(page_output(page(lesson)))
     if lesson == "02_sequential_model.py":
         assert number_after("Test accuracy:", fresh) >= 0.975
+
+
+def test_troubleshooting_in_both_languages_names_where_each_problem_comes_from():
+    section = README.split("## Troubleshooting / 常见问题")[1].split("\n## ")[0]
+    table = [line for line in section.splitlines() if line.startswith("| ")]
+    english = table[1:]  # under the header
+    chinese = [
+        line for line in section.split("**中文。**")[1].splitlines() if line.startswith("- ")
+    ]
+    assert len(english) == len(chinese) == 7
+    for row in english[:-1]:  # the last, the start-up lines, is not a problem
+        assert re.search(r"\[#\d+\]\(https://github\.com/[\w.-]+/[\w.-]+/issues/\d+\)", row), row
+    for needed in ["No matching distribution found", "DLL load failed", "tensorflow-metal"]:
+        assert needed in section.split("**中文。**")[0] and needed in section.split("**中文。**")[1]
+    assert "CERTIFICATE_VERIFY_FAILED" in section and "TF_USE_LEGACY_KERAS" in section
+
+
+def test_the_version_table_covers_every_release_of_the_matrix_and_requirements_follow_it():
+    tree = ast.parse((ROOT / "noxfile.py").read_text(encoding="utf-8"))
+    releases = next(
+        ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "RELEASES"
+    )
+    section = README.split("## Versions")[1].split("\n## ")[0]
+    rows = [line.split(" | ") for line in section.splitlines() if re.match(r"\| \d", line)]
+    assert [row[0].removeprefix("| ") for row in rows] == releases
+    passing = [row for row in rows if row[4] == "all pass"]
+    oldest = passing[0][0].removeprefix("| ")
+    requirements = (ROOT / "requirements.txt").read_text(encoding="utf-8")
+    assert f"tensorflow>={'.'.join(oldest.split('.')[:2])}\n" in requirements
+    for column, package in [(2, "numpy"), (3, "matplotlib")]:
+        least = min((row[column] for row in passing), key=lambda v: [int(p) for p in v.split(".")])
+        assert f"{package}>={'.'.join(least.split('.')[:2])}\n" in requirements

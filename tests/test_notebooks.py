@@ -10,14 +10,14 @@ import jupytext
 import nbformat
 import numpy as np
 import pytest
-from conftest import LESSONS, ROOT, SAMPLE, lesson_env, number_after, python_warnings, source
+from conftest import CHECK, LESSONS, ROOT, SAMPLE, lesson_env, number_after, python_warnings, source
 from matplotlib.image import imread
 from nbclient import NotebookClient
 
 HEADING = re.compile(r"^## [A-Za-z0-9].* / .*[\u4e00-\u9fff]")  # "## English / 中文"
 
 
-@pytest.mark.parametrize("lesson", LESSONS)
+@pytest.mark.parametrize("lesson", [CHECK, *LESSONS])
 def test_lesson_is_a_notebook_of_steps(lesson):
     nb = jupytext.read(ROOT / lesson)
     nbformat.validate(nb)

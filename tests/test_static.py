@@ -6,6 +6,7 @@ import re
 
 import pytest
 from conftest import (
+    CHECK,
     LESSONS,
     OWN_FLAG,
     ROOT,
@@ -88,12 +89,12 @@ def test_the_videos_training_lines_stand_verbatim(lesson):
     assert "from tensorflow.keras import layers" in lines
 
 
-@pytest.mark.parametrize("lesson", LESSONS)
+@pytest.mark.parametrize("lesson", [CHECK, *LESSONS])
 def test_no_line_is_longer_than_100_characters(lesson):
     assert max(len(line) for line in source(lesson).splitlines()) <= 100
 
 
-@pytest.mark.parametrize("lesson", LESSONS)
+@pytest.mark.parametrize("lesson", [CHECK, *LESSONS])
 def test_control_flow_is_plain_statements(lesson):
     """No `a or f()` used as a statement, and no conditional expression that runs something
     (a call in either branch): those decide what runs, and belong in an if."""
@@ -110,7 +111,7 @@ def test_control_flow_is_plain_statements(lesson):
             assert not calls, f"{lesson}: {ast.unparse(node)}"
 
 
-@pytest.mark.parametrize("lesson", LESSONS)
+@pytest.mark.parametrize("lesson", [CHECK, *LESSONS])
 def test_the_notebook_check_is_named_once(lesson):
     text = source(lesson)
     assert text.count('"get_ipython" in globals()') == 1
@@ -161,7 +162,7 @@ def imported(node):
     return [node.module]
 
 
-@pytest.mark.parametrize("lesson", LESSONS)
+@pytest.mark.parametrize("lesson", [CHECK, *LESSONS])
 def test_lesson_imports_nothing_from_this_repo(lesson):
     ours = {p.stem for p in ROOT.glob("*.py")} | {p.name for p in ROOT.iterdir() if p.is_dir()}
     for node in ast.walk(ast.parse(source(lesson))):

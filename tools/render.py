@@ -31,7 +31,8 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-LESSONS = sorted(p.name for p in ROOT.glob("[0-9][0-9]_*.py"))
+# Every lesson but 00_check_setup.py, whose output tells of the machine it runs on.
+LESSONS = sorted(p.name for p in ROOT.glob("[0-9][0-9]_*.py") if not p.name.startswith("00_"))
 HEADER = "<!-- Made by tools/render.py from {lesson}; edit the lesson, not this page. -->"
 
 
