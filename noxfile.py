@@ -10,23 +10,31 @@ the matrix; the README's table comes from its last run.
 """
 
 import glob
+import sys
 
 import nox
 
 nox.options.reuse_existing_virtualenvs = True
 
-# The last patch release of each minor release that has a wheel for Python 3.11.
+# The last patch release of each minor release, with the oldest and newest Python it has
+# wheels for (pip index versions tensorflow --python-version X.Y, 2026-11-29).
+WHEELS = {
+    "2.12.1": ((3, 8), (3, 11)),
+    "2.13.1": ((3, 8), (3, 11)),
+    "2.14.1": ((3, 9), (3, 11)),
+    "2.15.1": ((3, 9), (3, 11)),
+    "2.16.2": ((3, 9), (3, 12)),
+    "2.17.1": ((3, 9), (3, 12)),
+    "2.18.1": ((3, 9), (3, 12)),
+    "2.19.1": ((3, 9), (3, 12)),
+    "2.20.0": ((3, 9), (3, 13)),
+    "2.21.0": ((3, 10), (3, 13)),
+}
+# The releases this Python can install: one session each.
 RELEASES = [
-    "2.12.1",
-    "2.13.1",
-    "2.14.1",
-    "2.15.1",
-    "2.16.2",
-    "2.17.1",
-    "2.18.1",
-    "2.19.1",
-    "2.20.0",
-    "2.21.0",
+    release
+    for release, (oldest, newest) in WHEELS.items()
+    if oldest <= sys.version_info[:2] <= newest
 ]
 
 
