@@ -157,10 +157,12 @@ else:
         )
 
 mnist_npz = os.environ.get("MNIST_NPZ")
+if mnist_npz:
+    held = describe_npz(mnist_npz)
 if not mnist_npz:
     report("MNIST_NPZ", "not set")
-elif describe_npz(mnist_npz):
-    report("MNIST_NPZ", f"{mnist_npz}: {describe_npz(mnist_npz)}")
+elif held:
+    report("MNIST_NPZ", f"{mnist_npz}: {held}")
 else:
     report("MNIST_NPZ", f"{mnist_npz}: cannot be read as an mnist.npz file")
     advice.append(
@@ -173,8 +175,9 @@ else:
     )
 
 sample_file = os.path.join(os.path.dirname(globals().get("__file__", "")), "data/mnist_sample.npz")
-if describe_npz(sample_file):
-    report("Sample", f"{sample_file}: {describe_npz(sample_file)}")
+held = describe_npz(sample_file)
+if held:
+    report("Sample", f"{sample_file}: {held}")
 else:
     report("Sample", f"{sample_file}: missing or damaged")
     advice.append(

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from matplotlib.image import imread
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECK = "00_check_setup.py"  # lesson zero checks a set-up: no MNIST to load, no shared setup
@@ -107,6 +108,14 @@ def python_warnings(stderr):
     that the TensorFlow wheel prints at import (I0000, W0000, E0000 ...) are not Python's."""
     pattern = r"^(?:.*\b\w*Warning: .*|WARNING:(?:tensorflow|keras|absl|root):.*)$"
     return re.findall(pattern, stderr, flags=re.MULTILINE)
+
+
+def picture(png):
+    """The pixels of a PNG (a path or a file object), which must be a picture, not a blank: its
+    grey levels spread (their standard deviation above 0.05 on a 0..1 scale)."""
+    pixels = imread(png)
+    assert pixels[..., :3].mean(axis=2).std() > 0.05, f"{png} is nearly blank"
+    return pixels
 
 
 def tensorflow_lines(stderr):

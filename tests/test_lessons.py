@@ -5,8 +5,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import LESSONS, SAMPLE, figures_asked_for, number_after, python_warnings
-from matplotlib.image import imread
+from conftest import LESSONS, SAMPLE, figures_asked_for, number_after, picture, python_warnings
 
 TRAINING_LESSONS = ["02_sequential_model.py", "03_sequential_add.py", "04_functional_model.py"]
 PARAMS = ["401,920", "131,328", "2,570"]
@@ -112,9 +111,8 @@ def saved_figures(out):
 
 def assert_drawn(path, size):
     """The PNG the lesson saved: the size its code asks for, and a picture, not a blank."""
-    pixels = imread(path)
+    pixels = picture(path)
     assert (pixels.shape[1], pixels.shape[0]) == size, path
-    assert pixels[..., :3].mean(axis=2).std() > 0.05, f"{path} is nearly blank"
 
 
 @pytest.mark.parametrize("lesson", LESSONS[:5])

