@@ -7,7 +7,7 @@ then come the best model's confusion matrix and the first test digits it gets wr
 Run:
   python 06_exercises.py                  all three exercises (about 5 minutes on 2 cores)
   python 06_exercises.py --exercise 2     one exercise
-  python 06_exercises.py --quick          on the bundled sample: well under a minute
+  python 06_exercises.py --quick          on 1,000 images of the bundled sample: seconds
   python 06_exercises.py --data FILE      on your own copy of mnist.npz
 """
 
@@ -92,6 +92,24 @@ print(f"{data_name}: {len(x_train)} training and {len(x_test)} test images")
 train_images, test_images = x_train, x_test
 x_train = x_train.reshape(-1, 28 * 28).astype("float32") / 255.0
 x_test = x_test.reshape(-1, 28 * 28).astype("float32") / 255.0
+
+# %% [markdown]
+# ## On the bundled sample / 在自带样本上
+#
+# The text of this lesson describes full MNIST, 60,000 training images. On the sample no run
+# reaches 98.1% and the rows may come in another order: the exercises' answers hold for full
+# MNIST, as its page shows. With `--quick` the seven trainings use the sample's first 1,000
+# training images, so that the whole lesson takes seconds; each exercise still shows its point.
+#
+# 本课的文字说的是完整的 MNIST（60,000 张训练图片）。在自带样本上，没有一次训练能超过 98.1%，
+# 各行的先后也可能不同：练习的结论以完整 MNIST 为准，见本课的页面。加 `--quick` 时，七次训练只用
+# 样本的前 1,000 张训练图片，整课几秒钟就能跑完，每个练习要说明的道理依然看得出来。
+
+# %%
+if data_name == "Bundled sample":
+    print("On the sample no run beats 98.1%; on full MNIST exercise 1's answer reaches 0.9869")
+if args.quick:  # seven trainings: a quarter of the sample keeps --quick to seconds
+    x_train, y_train, train_images = x_train[:1000], y_train[:1000], train_images[:1000]
 
 # %% [markdown]
 # ## One function for every run / 每次训练都用同一个函数

@@ -40,7 +40,7 @@ def test_all_three_exercises(quick):
     # The baseline is also the "Adam" and "pixels / 255" row: trained once, the same numbers.
     baseline = [(row["train"], row["test"], row["seconds"]) for row in rows]
     assert baseline[0] == baseline[5] == baseline[7]
-    assert rows[0]["test"] >= 0.9
+    assert rows[0]["test"] >= 0.85  # 1,000 training images; chance is 0.10
     # The best rows of each exercise are exactly those with its top test accuracy.
     for exercise in (1, 2, 3):
         mine = [row for row in rows if row["exercise"] == exercise]
@@ -51,7 +51,8 @@ def test_all_three_exercises(quick):
     assert [(int(e), s) for e, s in announced] == [SETTINGS[i] for i in (0, 1, 2, 3, 4, 6, 8)]
     assert python_warnings(result.stderr) == [] and "Traceback" not in result.stderr
     assert out.startswith("Bundled sample: 4000 training and 1000 test images\n")
-    assert "Results on 4000 training and 1000 test images" in out
+    # --quick: the exercises train on the first quarter of the sample's training images.
+    assert "Results on 1000 training and 1000 test images" in out
 
 
 def test_raw_pixels_start_with_a_far_higher_loss(quick):
