@@ -95,6 +95,9 @@ if tf is not None:
     )
     if not tf.config.list_physical_devices("GPU"):
         report("", "no GPU: fine. Lesson 02 took 32 s on 2 CPU cores (docs/02_sequential_model.md)")
+    # TensorFlow's C++ side prints them while it starts, before any setting can quiet them.
+    report("", "the I0000/E0000 lines above (oneDNN, cuda, cuInit) are harmless without a GPU")
+    report("", "上面的 I0000/E0000 几行（oneDNN、cuda、cuInit）在没有 GPU 时无害，可以忽略")
 try:
     metal = version("tensorflow-metal")
 except PackageNotFoundError:
@@ -216,9 +219,10 @@ except Exception as err:
     if not os.path.exists(cached_file) and not mnist_npz:
         advice.append(
             (
-                "No download and no MNIST here: the lessons will use the bundled sample. For all "
-                "of MNIST: --data FILE, MNIST_NPZ=FILE, or a copy at " + cached_file,
-                "无法下载，本机也没有 MNIST：课程会改用自带样本。"
+                "No download and no MNIST here: run the lessons with --quick (the bundled "
+                "sample, no waiting). For all of MNIST: --data FILE, MNIST_NPZ=FILE, or a copy at "
+                + cached_file,
+                "无法下载，本机也没有 MNIST：运行课程时加 --quick（用自带样本，不用等待）。"
                 "想用完整数据：--data 文件、设置 MNIST_NPZ，或者把 mnist.npz 放在 " + cached_file,
             )
         )

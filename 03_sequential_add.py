@@ -8,6 +8,9 @@ Run:
   python 03_sequential_add.py               as in the video: downloads MNIST once
   python 03_sequential_add.py --quick       on the bundled sample: seconds, no download
   python 03_sequential_add.py --data FILE   on your own copy of mnist.npz
+
+There is no --epochs flag: the video's epochs=5, batch_size=32 and learning_rate=0.001
+stand in the code. To try other values, edit that line.
 """
 
 import argparse
@@ -26,7 +29,13 @@ parser.add_argument("--data", metavar="FILE", help="read MNIST from FILE, or set
 parser.set_defaults(data=os.environ.get("MNIST_NPZ", cached_file))
 in_notebook = "get_ipython" in globals()
 # A notebook has no flags: it runs with the defaults.
-args = parser.parse_args([] if in_notebook else None)
+args, unknown = parser.parse_known_args([] if in_notebook else None)
+if unknown:
+    parser.error(f"unrecognized arguments: {' '.join(unknown)} (epochs=5 etc. are in the code)")
+if args.quick and args.data != cached_file:
+    print(f"--quick: the bundled sample is read, not {args.data}")
+elif args.data != cached_file and not os.path.isfile(args.data):
+    parser.error(f"not a file: {args.data} (named by --data or MNIST_NPZ)")
 if args.quick:
     args.data = sample_file
 
@@ -77,6 +86,7 @@ def read_mnist_npz(path):
 
 socket.setdefaulttimeout(30)
 if args.data == cached_file and not os.path.exists(cached_file):
+    print("MNIST is downloaded once (11 MB), waiting 30 s at most; --quick skips it")
     try:
         (x_train, y_train), (x_test, y_test) = tf.keras.datasets.mnist.load_data()
     except Exception as err:
@@ -126,3 +136,5 @@ history = model.fit(x_train, y_train, batch_size=32, epochs=5, verbose=2)
 test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=32, verbose=2)
 print(f"Final train accuracy: {history.history['accuracy'][-1]:.4f}")
 print(f"Test accuracy: {test_accuracy:.4f}")
+if data_name == "Bundled sample":  # 4,000 training images, not 60,000
+    print("Expected: about 0.93 on the sample; 0.9787 on full MNIST, as in the video (~0.98)")

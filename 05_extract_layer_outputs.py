@@ -26,7 +26,13 @@ parser.add_argument("--data", metavar="FILE", help="read MNIST from FILE, or set
 parser.set_defaults(data=os.environ.get("MNIST_NPZ", cached_file))
 in_notebook = "get_ipython" in globals()
 # A notebook has no flags: it runs with the defaults.
-args = parser.parse_args([] if in_notebook else None)
+args, unknown = parser.parse_known_args([] if in_notebook else None)
+if unknown:
+    parser.error(f"unrecognized arguments: {' '.join(unknown)} (epochs=5 etc. are in the code)")
+if args.quick and args.data != cached_file:
+    print(f"--quick: the bundled sample is read, not {args.data}")
+elif args.data != cached_file and not os.path.isfile(args.data):
+    parser.error(f"not a file: {args.data} (named by --data or MNIST_NPZ)")
 if args.quick:
     args.data = sample_file
 
@@ -77,6 +83,7 @@ def read_mnist_npz(path):
 
 socket.setdefaulttimeout(30)
 if args.data == cached_file and not os.path.exists(cached_file):
+    print("MNIST is downloaded once (11 MB), waiting 30 s at most; --quick skips it")
     try:
         (x_train, y_train), (x_test, y_test) = tf.keras.datasets.mnist.load_data()
     except Exception as err:

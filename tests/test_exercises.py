@@ -3,7 +3,15 @@
 import re
 
 import numpy as np
-from conftest import exercise_table, figures_asked_for, lesson_env, python_warnings, run
+from conftest import (
+    ROOT,
+    exercise_table,
+    figures_asked_for,
+    lesson_env,
+    number_after,
+    python_warnings,
+    run,
+)
 from test_lessons import assert_drawn, saved_figures
 
 SETTINGS = [
@@ -108,3 +116,11 @@ def test_four_figures(quick, lessons_folder):
     ]
     for path, (_, size) in zip(paths, asked):
         assert_drawn(path, size)
+
+
+def test_06_on_the_sample_quotes_the_answer_on_full_mnist(quick):
+    out = quick("06_exercises.py").stdout
+    full = number_after("on full MNIST exercise 1's answer reaches", out)
+    page = (ROOT / "docs" / "06_exercises.md").read_text(encoding="utf-8")
+    answer = [row for row in exercise_table(page) if row["beats"]]
+    assert len(answer) == 1 and answer[0]["test"] == full

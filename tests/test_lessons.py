@@ -5,7 +5,15 @@ import re
 
 import numpy as np
 import pytest
-from conftest import LESSONS, SAMPLE, figures_asked_for, number_after, picture, python_warnings
+from conftest import (
+    LESSONS,
+    ROOT,
+    SAMPLE,
+    figures_asked_for,
+    number_after,
+    picture,
+    python_warnings,
+)
 
 TRAINING_LESSONS = ["02_sequential_model.py", "03_sequential_add.py", "04_functional_model.py"]
 PARAMS = ["401,920", "131,328", "2,570"]
@@ -123,3 +131,14 @@ def test_each_figure_is_saved_with_its_size_and_its_path_printed(quick, lessons_
     for path, (_, size) in zip(paths, asked):
         assert_drawn(path, size)
     assert (len(asked) >= 1) == (lesson != "03_sequential_add.py")  # 03 is 02 built another way
+
+
+@pytest.mark.parametrize("lesson", TRAINING_LESSONS)
+def test_on_the_sample_it_says_what_to_expect_there_and_on_full_mnist(quick, lesson):
+    out = quick(lesson).stdout
+    sample, full = re.search(
+        r"^Expected: about ([0-9.]+) on the sample; ([0-9.]+) on full MNIST", out, re.M
+    ).groups()
+    assert abs(float(sample) - number_after("Test accuracy:", out)) <= 0.01
+    page = (ROOT / "docs" / lesson.replace(".py", ".md")).read_text(encoding="utf-8")
+    assert float(full) == number_after("Test accuracy:", page)

@@ -16,6 +16,8 @@ import pytest
 from conftest import LESSONS, ROOT, SAMPLE, function_from, setup_statements
 
 LESSON = ROOT / LESSONS[1]  # any lesson: a test checks that they share the same setup
+# The line before the download: how long it may wait, and how to skip it.
+DOWNLOADING = "MNIST is downloaded once (11 MB), waiting 30 s at most; --quick skips it"
 REFUSED = (
     "URL fetch failure on https://storage.googleapis.com/mnist.npz: [Errno 111] Connection refused"
 )
@@ -111,7 +113,7 @@ def test_a_working_download_is_the_videos_load_data(setup, capsys):
     )
     namespace, tensorflow = setup(download=downloaded)
     assert tensorflow.downloads == 1
-    assert capsys.readouterr().out == "MNIST: 3 training and 1 test images\n"
+    assert capsys.readouterr().out == f"{DOWNLOADING}\nMNIST: 3 training and 1 test images\n"
     assert namespace["x_test"].shape == (1, 784) and namespace["x_test"].max() == np.float32(
         1 / 255
     )
@@ -122,6 +124,7 @@ def test_a_failed_download_gives_one_notice_then_the_sample(setup, tmp_path, cap
     assert tensorflow.downloads == 1
     cache = tmp_path / "keras_home" / "datasets" / "mnist.npz"
     assert capsys.readouterr().out.splitlines() == [
+        DOWNLOADING,
         f"NOTICE: {REFUSED}",
         f"For all of MNIST: --data FILE, MNIST_NPZ or a copy at {cache}",
         "Bundled sample: 4000 training and 1000 test images",
@@ -161,9 +164,39 @@ def test_mnist_npz_names_a_file_and_data_wins_over_it(setup, tmp_path, monkeypat
     assert tensorflow.downloads == 0 and len(namespace["x_train"]) == 7
     namespace, _ = setup("--data", str(tmp_path / "flag.npz"))
     assert len(namespace["x_train"]) == 9
+    capsys.readouterr()
     namespace, _ = setup("--quick")
     assert len(namespace["x_train"]) == 4000  # --quick: the sample, whatever else is set
-    assert capsys.readouterr().out.splitlines()[-1].startswith("Bundled sample: ")
+    # ... and it names the file it does not read, in one line.
+    assert capsys.readouterr().out.splitlines() == [
+        f"--quick: the bundled sample is read, not {tmp_path / 'env.npz'}",
+        "Bundled sample: 4000 training and 1000 test images",
+    ]
+
+
+@pytest.mark.parametrize("named_by", ["--data", "MNIST_NPZ"])
+@pytest.mark.parametrize("kind", ["missing", "folder"])
+def test_no_file_is_answered_by_argparse_before_tensorflow(
+    setup, tmp_path, monkeypatch, capsys, named_by, kind
+):
+    path = tmp_path / "nowhere.npz" if kind == "missing" else tmp_path
+    flags = ["--data", str(path)] if named_by == "--data" else []
+    if named_by == "MNIST_NPZ":
+        monkeypatch.setenv("MNIST_NPZ", str(path))
+    with pytest.raises(SystemExit) as stop:
+        setup(*flags)
+    assert stop.value.code == 2
+    usage, error = capsys.readouterr().err.splitlines()
+    assert usage.startswith("usage: ")
+    assert error.endswith(f"error: not a file: {path} (named by --data or MNIST_NPZ)")
+
+
+def test_an_unknown_flag_says_the_videos_values_are_in_the_code(setup, capsys):
+    with pytest.raises(SystemExit) as stop:
+        setup("--epochs", "3")
+    assert stop.value.code == 2
+    error = capsys.readouterr().err.splitlines()[-1]
+    assert error.endswith("unrecognized arguments: --epochs 3 (epochs=5 etc. are in the code)")
 
 
 def test_a_notebook_takes_no_flags_and_reads_mnist_npz(setup, tmp_path, monkeypatch, capsys):

@@ -46,13 +46,13 @@ def test_setup_is_identical_in_every_lesson():
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
-def test_setup_is_at_most_45_lines_of_code(lesson):
+def test_setup_is_at_most_52_lines_of_code(lesson):
     """From the top of the file to the line that scales x_test; 06 may add 3 for its flag."""
     text = source(lesson)
     top = text[: text.index(SETUP_END) + len(SETUP_END)]
     lines = code_lines(top)
     assert lines[0] == "import argparse" and lines[-1] == SETUP_END
-    assert len(lines) <= (48 if lesson == "06_exercises.py" else 45), f"{lesson}: {len(lines)}"
+    assert len(lines) <= (55 if lesson == "06_exercises.py" else 52), f"{lesson}: {len(lines)}"
 
 
 VIDEO_LINES = [
@@ -123,7 +123,7 @@ def test_setup_follows_the_videos_order():
     GPU memory growth, the seed, MNIST, then flatten and scale."""
     setup = setup_of(LESSONS[0])
     steps = [
-        "args = parser.parse_args(",
+        "args, unknown = parser.parse_known_args(",
         'os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"',
         "import tensorflow as tf",
         "tf.config.experimental.set_memory_growth(gpu, True)",
@@ -139,7 +139,7 @@ def test_setup_follows_the_videos_order():
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_tensorflow_is_imported_only_after_the_flags_and_the_log_level(lesson):
     tree = ast.parse(source(lesson))
-    parsed_at = min(n.lineno for n in tree.body if "parser.parse_args(" in ast.unparse(n))
+    parsed_at = min(n.lineno for n in tree.body if "parser.parse_known_args(" in ast.unparse(n))
     log_level_at = [
         n.lineno
         for n in ast.walk(tree)
@@ -175,7 +175,7 @@ def parser_of(lesson):
     """The lesson's argparse parser, built from the setup's statements up to parse_args."""
     statements = []
     for node in setup_statements(lesson):
-        if "parser.parse_args(" in ast.unparse(node):
+        if "parser.parse_known_args(" in ast.unparse(node):
             break
         statements.append(node)
     namespace = {"__file__": str(ROOT / lesson), "__doc__": lesson}
@@ -204,9 +204,14 @@ def test_flags_are_few_and_the_defaults_are_the_videos(lesson, monkeypatch, tmp_
 @pytest.mark.parametrize(
     "flags, complaint",
     [
-        (["--no-such-flag"], "unrecognized arguments: --no-such-flag"),
+        (
+            ["--no-such-flag"],
+            "unrecognized arguments: --no-such-flag (epochs=5 etc. are in the code)",
+        ),
         (["--data"], "argument --data: expected one argument"),
-        (["--epochs", "0"], "unrecognized arguments: --epochs 0"),
+        (["--epochs", "3"], "unrecognized arguments: --epochs 3 (epochs=5 etc. are in the code)"),
+        (["--data", "nowhere.npz"], "not a file: nowhere.npz (named by --data or MNIST_NPZ)"),
+        (["--data", "tests"], "not a file: tests (named by --data or MNIST_NPZ)"),
     ],
 )
 def test_a_bad_flag_answers_with_argparse_alone(flags, complaint):
@@ -228,6 +233,8 @@ def test_help_answers_before_tensorflow_loads():
         "usage: 06_exercises.py [-h] [--quick] [--data FILE] [--exercise {1,2,3}]\n"
     )
     assert "Lesson 06: the video's three exercises" in out and "MNIST_NPZ" in out
+    # Where the video's values are changed, since no flag changes them.
+    assert "epochs=5, batch_size=32 and learning_rate=0.001" in " ".join(out.split())
 
 
 def test_exercise_flag_refuses_other_values():
