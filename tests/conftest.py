@@ -2,6 +2,7 @@
 
 import ast
 import functools
+import importlib.util
 import os
 import re
 import shutil
@@ -20,8 +21,11 @@ SAMPLE = ROOT / "data" / "mnist_sample.npz"
 REFUSING_PROXY = "http://127.0.0.1:9"
 # The last line of the setup that every lesson shares.
 SETUP_END = 'x_test = x_test.reshape(-1, 28 * 28).astype("float32") / 255.0'
-# The one line 06 adds to the setup: its own flag.
-OWN_FLAG = 'parser.add_argument("--exercise"'
+# The one line a lesson may add to the setup: its own flag (06) or argument (07).
+OWN_FLAGS = {
+    "06_exercises.py": 'parser.add_argument("--exercise"',
+    "07_your_own_digits.py": 'parser.add_argument("images"',
+}
 
 
 def lesson_env(**extra):
@@ -108,6 +112,14 @@ def python_warnings(stderr):
     that the TensorFlow wheel prints at import (I0000, W0000, E0000 ...) are not Python's."""
     pattern = r"^(?:.*\b\w*Warning: .*|WARNING:(?:tensorflow|keras|absl|root):.*)$"
     return re.findall(pattern, stderr, flags=re.MULTILINE)
+
+
+def keras_warnings_aside(stderr):
+    """The Python warnings in stderr but one: Keras 3.15's model.save() on numpy 2 warns, in its
+    own code, that an __array__ takes no copy keyword. Python hides a DeprecationWarning raised
+    outside __main__ from a learner; only the tests' PYTHONWARNINGS=always shows it."""
+    keras_own = r"keras/src/backend/tensorflow/core\.py:\d+: DeprecationWarning: __array__ "
+    return [line for line in python_warnings(stderr) if not re.search(keras_own, line)]
 
 
 def picture(png):
@@ -199,3 +211,21 @@ def exercise_table(out):
             )
         )
     return rows
+
+
+def code_under(lesson, heading):
+    """The code cell right under the markdown cell whose heading starts with `heading`."""
+    text = source(lesson)
+    start = text.index("\n# %%\n", text.index(f"# %% [markdown]\n# ## {heading}")) + 1
+    end = text.find("\n# %% [markdown]", start)
+    return text[start : end if end != -1 else len(text)]
+
+
+def make_own_digits():
+    """data/make_own_digits.py as a module: photo_of() makes a photo of MNIST digits."""
+    spec = importlib.util.spec_from_file_location(
+        "make_own_digits", ROOT / "data" / "make_own_digits.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

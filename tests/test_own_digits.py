@@ -1,0 +1,365 @@
+"""Lesson 07: a saved model, photos prepared the MNIST way, every digit on a sheet.
+
+The preparation cell runs in this process on photos made here from the sample's MNIST test
+digits (ink on paper, uneven light, thin and thick pens, every odd format). The lesson itself
+runs twice as a learner runs it: once to train and save, once to load and read new photos."""
+
+import hashlib
+import io
+import os
+import re
+
+import numpy as np
+import pytest
+from conftest import (
+    SAMPLE,
+    code_under,
+    keras_warnings_aside,
+    lesson_env,
+    make_own_digits,
+    picture,
+    run,
+)
+from PIL import Image
+
+LESSON = "07_your_own_digits.py"
+PREPARE = "Prepare a digit the MNIST way"
+
+
+@pytest.fixture(scope="module")
+def prep():
+    """The lesson's preparation cell, run alone: open_grey, ink_of, find_digits, mnist_input."""
+    namespace = {"np": np}
+    exec(compile(code_under(LESSON, PREPARE), LESSON, "exec"), namespace)
+    return namespace
+
+
+@pytest.fixture(scope="module")
+def digits():
+    """The sample's test digits by label: digits[7] is a list of 28x28 images of sevens."""
+    with np.load(SAMPLE) as f:
+        images, labels = f["x_test"], f["y_test"]
+    return {d: list(images[labels == d]) for d in range(10)}
+
+
+def read_input(prep, data):
+    """The one digit of an image file's bytes, as the model would read it."""
+    grey = prep["open_grey"](io.BytesIO(data))
+    ink = prep["ink_of"](grey)
+    rows = prep["find_digits"](ink)
+    assert [len(row) for row in rows] == [1]
+    return prep["mnist_input"](ink, rows[0][0]).reshape(28, 28)
+
+
+def encoded(image, fmt, **options):
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def test_a_photo_becomes_an_mnist_digit(prep, digits):
+    """Dark blue ink on grey paper lit from one side, a thin pen, a large photo: the input is
+    white on black, 20 pixels tall, centred by its mass, with strokes of MNIST's width."""
+    photo = make_own_digits().photo_of([[digits[4][0]]], height=700, ink=(30, 50, 150))
+    digit = read_input(prep, photo)
+    ink_rows = np.flatnonzero(digit.max(axis=1) > 0.1)
+    assert 18 <= ink_rows[-1] - ink_rows[0] + 1 <= 22
+    y, x = np.indices(digit.shape)
+    assert (
+        abs((y * digit).sum() / digit.sum() - 14) < 1
+        and abs((x * digit).sum() / digit.sum() - 14) < 1
+    )
+    assert digit[0].max() == digit[:, 0].max() == 0  # black around the digit
+    stroke = digit > 0.5
+    inside = stroke[1:-1, 1:-1] & stroke[:-2, 1:-1] & stroke[2:, 1:-1]
+    inside &= stroke[1:-1, :-2] & stroke[1:-1, 2:]
+    width = 2 * stroke.sum() / (stroke.sum() - inside.sum())
+    assert 2 <= width <= 4  # MNIST's median is 2.7; the pen's own line would be under 1
+
+
+def likeness(a, b):
+    """How alike two 28x28 digits are: their correlation, the best over shifts of up to one
+    pixel (centring by the centre of mass may round to the next pixel)."""
+    shifts = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+    return max(np.corrcoef(np.roll(a, s, axis=(0, 1)).ravel(), b.ravel())[0, 1] for s in shifts)
+
+
+def test_mnist_digits_come_through_nearly_unchanged(prep, digits):
+    """Three of each digit. Two different digits of the sample are alike by 0.17 to 0.55."""
+    alike = []
+    for label in range(10):
+        for original in digits[label][:3]:
+            ink = prep["ink_of"](original.astype(np.float32))
+            again = prep["mnist_input"](ink, prep["digit_box"](ink)).reshape(28, 28)
+            alike.append(likeness(again, original / 255.0))
+    assert np.mean(alike) > 0.95 and min(alike) > 0.8, np.round(alike, 2)
+
+
+def odd_formats(photo):
+    """The same photo in every odd form a learner's file may take: (name, bytes)."""
+    rgb = Image.open(io.BytesIO(photo)).convert("RGB")
+    grey = np.asarray(rgb.convert("L"), dtype=np.uint16)
+    transparent = Image.new("RGBA", rgb.size, (0, 0, 0, 0))
+    transparent.putalpha(Image.fromarray((255 - np.asarray(rgb.convert("L"))).astype(np.uint8)))
+    sideways = rgb.transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shown turned 90 degrees clockwise, as a phone held sideways saves it
+    return [
+        ("palette PNG", encoded(rgb.quantize(256), "PNG")),
+        ("16-bit grey PNG", encoded(Image.fromarray(grey * 257), "PNG")),
+        ("CMYK JPEG", encoded(rgb.convert("CMYK"), "JPEG", quality=95)),
+        ("GIF", encoded(rgb.convert("P", palette=Image.Palette.ADAPTIVE), "GIF")),
+        ("ink on a transparent PNG", encoded(transparent, "PNG")),
+        ("grey with alpha", encoded(rgb.convert("LA"), "PNG")),
+        ("JPEG saved sideways with its EXIF orientation", encoded(sideways, "JPEG", exif=exif)),
+        ("TIFF", encoded(rgb, "TIFF")),
+        ("WebP", encoded(rgb, "WEBP", quality=95)),
+    ]
+
+
+def test_every_odd_format_reads_like_the_plain_photo(prep, digits):
+    photo = make_own_digits().photo_of([[digits[7][0]]], height=300, fmt="PNG")
+    reference = read_input(prep, photo)
+    for name, data in odd_formats(photo):
+        digit = read_input(prep, data)
+        assert likeness(digit, reference) > 0.9, name
+
+
+def test_a_huge_photo_is_shrunk_first(prep, digits):
+    photo = make_own_digits().photo_of([[digits[3][0]]], height=3000, size=(6000, 4500))
+    grey = prep["open_grey"](io.BytesIO(photo))
+    assert max(grey.shape) == prep["LARGEST_SIDE"] and grey.shape[1] > grey.shape[0]
+    assert read_input(prep, photo).max() > 0.9
+
+
+def test_a_sheet_is_found_in_reading_order(prep, digits):
+    rows = [[digits[d][i] for d in range(5)] for i in range(3)]
+    photo = make_own_digits().photo_of(rows, height=150, pen="thick")
+    grey = prep["open_grey"](io.BytesIO(photo))
+    found = prep["find_digits"](prep["ink_of"](grey))
+    assert [len(row) for row in found] == [5, 5, 5]
+    for row, next_row in zip(found, found[1:]):
+        assert max(box[2] for box in row) < min(box[0] for box in next_row)  # rows top down
+    for row in found:
+        lefts = [box[1] for box in row]
+        assert lefts == sorted(lefts)
+        assert all(a[3] < b[1] for a, b in zip(row, row[1:]))  # boxes side by side
+
+
+def flood_fill_parts(mask):
+    """The connected parts of a mask the slow, sure way: (top, left, bottom, right, count)."""
+    seen, parts = np.zeros_like(mask), []
+    for start in zip(*np.nonzero(mask)):
+        if seen[start]:
+            continue
+        stack, pixels = [start], []
+        seen[start] = True
+        while stack:
+            r, c = stack.pop()
+            pixels.append((r, c))
+            for dr in (-1, 0, 1):
+                for dc in (-1, 0, 1):
+                    rr, cc = r + dr, c + dc
+                    inside = 0 <= rr < mask.shape[0] and 0 <= cc < mask.shape[1]
+                    if inside and mask[rr, cc] and not seen[rr, cc]:
+                        seen[rr, cc] = True
+                        stack.append((rr, cc))
+        rows, cols = zip(*pixels)
+        parts.append((min(rows), min(cols), max(rows) + 1, max(cols) + 1, len(pixels)))
+    return sorted(parts)
+
+
+def test_parts_are_the_connected_parts(prep):
+    rng = np.random.default_rng(0)
+    for density in (0.1, 0.3, 0.45):
+        mask = rng.random((40, 50)) < density
+        assert sorted(prep["parts_of"](mask)) == flood_fill_parts(mask)
+
+
+@pytest.mark.parametrize(
+    "image, complaint",
+    [
+        (np.full((300, 300), 240, np.uint8), "single shade"),
+        (np.full((300, 300), 10, np.uint8), "single shade"),
+        (np.full((1, 1), 0, np.uint8), "1x1 pixels is too small"),
+    ],
+)
+def test_a_page_with_no_digit_says_so(prep, image, complaint):
+    with pytest.raises(ValueError, match=complaint):
+        prep["ink_of"](prep["open_grey"](io.BytesIO(encoded(Image.fromarray(image), "PNG"))))
+
+
+def test_a_page_that_is_mostly_ink_has_no_digit(prep):
+    page = np.full((300, 300), 250, np.float32)
+    page[20:280, 20:280][np.arange(260) % 3 != 0] = 5  # a white page scribbled over
+    with pytest.raises(ValueError, match="most of the image is ink"):
+        prep["find_digits"](prep["ink_of"](page))
+
+
+# The lesson, run as a learner runs it.
+
+
+def saved(out):
+    return re.findall(r"^Figure saved: (.*)$", out, flags=re.MULTILINE)
+
+
+@pytest.fixture(scope="module")
+def first_run(lessons_folder, tmp_path_factory):
+    """`python 07_your_own_digits.py --quick`: trains on the sample, saves, reads the examples."""
+    env = lesson_env(KERAS_HOME=str(tmp_path_factory.mktemp("keras_home")))
+    return run(lessons_folder / LESSON, "--quick", env=env)
+
+
+def test_first_run_trains_saves_and_reads_the_bundled_examples(first_run, lessons_folder):
+    assert first_run.returncode == 0, first_run.stderr[-3000:]
+    out = first_run.stdout
+    model_file = lessons_folder / "models" / "mnist_dense_sample.keras"
+    assert f"Saved {model_file}, trained on Bundled sample (4000 training images)" in out
+    assert model_file.is_file() and model_file.with_suffix("").with_suffix(".weights.h5")
+    assert re.findall(r"^(?:load_model|load_weights)\(.*: (\w+)$", out, re.M) == ["True", "True"]
+    examples = lessons_folder / "data" / "own_digits"
+    names = sorted(os.listdir(examples))
+    reads = re.findall(r"^Read (.*): ([\d ]+)$", out, re.M)
+    assert [path for path, _ in reads] == [str(examples / name) for name in names]
+    sheet = dict(reads)[str(examples / "31415_92653.jpg")]
+    assert len(sheet) == 11 and sheet[5] == " "  # two rows of five, in reading order
+    assert sum(a == b for a, b in zip(sheet, "31415 92653")) >= 9
+    # Each digit's details: its probability and the next two guesses.
+    details = re.findall(
+        r"^  digit \d+: (\d) \(([0-9.]+)\); next (\d) \(([0-9.]+)\), (\d)", out, re.M
+    )
+    assert len(details) == 5 + 10
+    assert all(float(p) >= float(q) for _, p, _, q, _ in details)
+    assert keras_warnings_aside(first_run.stderr) == [] and "Traceback" not in first_run.stderr
+
+
+def test_it_does_not_hurt_mnist(first_run):
+    out = first_run.stdout
+    steps = float(re.search(r"through the same steps: ([0-9.]+) accuracy", out).group(1))
+    evaluate = float(re.search(r"^Test accuracy: ([0-9.]+)$", out, re.M).group(1))
+    assert abs(steps - evaluate) <= 0.005 and evaluate >= 0.9
+
+
+def test_first_run_draws_every_step_of_every_image(first_run, lessons_folder):
+    paths = saved(first_run.stdout)
+    images = len(os.listdir(lessons_folder / "data" / "own_digits"))
+    names = [f"07_steps_{n:02}.png" for n in range(1, images + 1)] + ["07_naive_and_prepared.png"]
+    assert paths == [str(lessons_folder / "figures" / name) for name in names]
+    for path in paths:
+        picture(path)
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory, digits):
+    """A learner's folder of 20 photos named by their digit, and a sheet, made from the
+    sample's test digits: dark or coloured ink, uneven light, off-centre, small and large,
+    thin and thick pens, JPEG and PNG."""
+    folder = tmp_path_factory.mktemp("my photos")
+    make = make_own_digits()
+    rng = np.random.default_rng(7)
+    inks = [(20, 20, 30), (30, 50, 150), (150, 30, 30), (70, 70, 70)]
+    for n in range(20):
+        label = n % 10
+        height = int(rng.integers(80, 700))
+        size = (int(height * rng.uniform(1.8, 3.5)), int(height * rng.uniform(1.8, 3)))
+        photo = make.photo_of(
+            [[digits[label][n // 10 + 5]]],
+            seed=n,
+            height=height,
+            pen=["thin", "thick"][n % 2],
+            ink=inks[n % 4],
+            paper=int(rng.integers(170, 245)),
+            shade=float(rng.uniform(0, 0.5)),
+            size=size,
+            fmt=["JPEG", "PNG"][n // 10],
+        )
+        (folder / f"{label}-{n:02}.{['jpg', 'png'][n // 10]}").write_bytes(photo)
+    rows = [[digits[d][10] for d in (2, 7, 1, 8)], [digits[d][11] for d in (2, 8, 1, 8)]]
+    (folder / "2718_2818.jpg").write_bytes(make.photo_of(rows, seed=99, height=140))
+    return folder
+
+
+def bad_files(folder):
+    """Each kind of file that is not a readable digit, named by what it is."""
+    page = Image.fromarray(np.full((400, 300), 235, np.uint8))
+    ink = Image.fromarray(np.full((400, 300), 12, np.uint8))
+    files = {
+        "notes.png": b"these are my notes, not a picture",
+        "truncated.jpg": encoded(
+            Image.open(SAMPLE.parent / "own_digits" / "9-sideways.jpg"), "JPEG"
+        )[:4000],
+        "blank.png": encoded(page, "PNG"),
+        "all-ink.png": encoded(ink, "PNG"),
+        "dot.png": encoded(Image.new("L", (1, 1)), "PNG"),
+    }
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    (folder / "empty folder").mkdir()
+    return [folder / name for name in files] + [folder / "empty folder", folder / "missing.jpg"]
+
+
+def fingerprint(folder):
+    """Every file below a folder with its sha256: what a run must leave as it was."""
+    return {
+        str(path): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def second_run(first_run, lessons_folder, photos, tmp_path_factory):
+    """The learner's own photos and bad files, read by the model the first run saved."""
+    bad = bad_files(tmp_path_factory.mktemp("bad files"))
+    before = fingerprint(photos), fingerprint(bad[0].parent)
+    env = lesson_env(KERAS_HOME=str(tmp_path_factory.mktemp("keras_home")))
+    result = run(lessons_folder / LESSON, "--quick", str(photos), *map(str, bad), env=env)
+    after = fingerprint(photos), fingerprint(bad[0].parent)
+    return result, bad, before, after
+
+
+def test_second_run_loads_the_saved_model(second_run, lessons_folder):
+    result = second_run[0]
+    model_file = lessons_folder / "models" / "mnist_dense_sample.keras"
+    assert f"Loaded {model_file}, trained on Bundled sample by an earlier run" in result.stdout
+    assert "Saved " not in result.stdout and "Epoch 1/5" not in result.stdout
+
+
+def test_prepared_photos_read_right_far_more_often_than_resized_ones(second_run, photos):
+    out = second_run[0].stdout
+    naive = re.search(r"^Naive resize to 28x28: (\d+) of (\d+)", out, re.M).groups()
+    prepared = re.search(r"^Prepared the MNIST way: (\d+) of (\d+)", out, re.M).groups()
+    assert naive[1] == prepared[1] == "20"
+    assert int(prepared[0]) >= 17 and int(naive[0]) <= 8
+    # Each line agrees with the reads above it.
+    reads = dict(re.findall(r"^Read (.*): ([\d ]+)$", out, re.M))
+    right = sum(reads[str(p)] == p.name[0] for p in photos.iterdir() if "_" not in p.name)
+    assert right == int(prepared[0])
+    sheet = reads[str(photos / "2718_2818.jpg")]
+    assert sheet.count(" ") == 1 and len(sheet) == 9
+    assert sum(a == b for a, b in zip(sheet, "2718 2818")) >= 7
+
+
+def test_each_bad_input_gets_one_line_and_the_others_are_read(second_run, photos):
+    result, bad, before, after = second_run
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert (
+        result.stderr.strip().splitlines()[-1]
+        == "7 of the images could not be read: see the lines above"
+    )
+    problems = dict(re.findall(r"^Cannot read (.*?): (.*)$", result.stdout, re.M))
+    assert sorted(problems) == sorted(map(str, bad))
+    expected = {
+        "notes.png": "not an image",
+        "truncated.jpg": "truncated",
+        "blank.png": "single shade",
+        "all-ink.png": "single shade",
+        "dot.png": "1x1 pixels",
+        "empty folder": "no images",
+        "missing.jpg": "no such file",
+    }
+    for path in bad:
+        assert expected[path.name] in problems[str(path)], path.name
+    assert len(re.findall(r"^Read ", result.stdout, re.M)) == 21
+    # The learner's files are only read: the same files, byte for byte, and nothing beside them.
+    assert before == after
