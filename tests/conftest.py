@@ -21,10 +21,11 @@ SAMPLE = ROOT / "data" / "mnist_sample.npz"
 REFUSING_PROXY = "http://127.0.0.1:9"
 # The last line of the setup that every lesson shares.
 SETUP_END = 'x_test = x_test.reshape(-1, 28 * 28).astype("float32") / 255.0'
-# The one line a lesson may add to the setup: its own flag (06) or argument (07).
+# The lines a lesson may add to the setup: its own flags (06, 08) or argument (07).
 OWN_FLAGS = {
-    "06_exercises.py": 'parser.add_argument("--exercise"',
-    "07_your_own_digits.py": 'parser.add_argument("images"',
+    "06_exercises.py": ('parser.add_argument("--exercise"',),
+    "07_your_own_digits.py": ('parser.add_argument("images"',),
+    "08_draw_a_digit.py": ('parser.add_argument("--port"', 'parser.add_argument("--no-browser"'),
 }
 
 

@@ -1,0 +1,583 @@
+"""Lesson 08: draw a digit in your browser and watch the model read it.
+
+Not in the video: the model of lesson 07 at work on a digit you draw. The lesson serves a page
+with Python's standard library, on this machine only (127.0.0.1); the page loads nothing from
+anywhere else, so it works offline and behind any firewall. Each stroke is sent to the model,
+prepared as lesson 07 prepares a photo, and the page shows the guess, the ten probabilities and
+the 28x28 input the model saw.
+
+Run:
+  python 08_draw_a_digit.py                 loads models/ of lesson 07, or trains and saves
+  python 08_draw_a_digit.py --quick         the model of the bundled sample: seconds
+  python 08_draw_a_digit.py --port 8000     on this port instead of a free one
+  python 08_draw_a_digit.py --no-browser    print the address and wait, open no browser
+
+Stop it with Ctrl-C (in a notebook: interrupt the cell).
+There is no --epochs flag: the video's epochs=5, batch_size=32 and learning_rate=0.001
+stand in the code. To try other values, edit that line.
+"""
+
+import argparse
+import os
+import socket
+
+import numpy as np
+
+# The bundled sample lies in data/ beside the lesson (a notebook has no __file__: its own folder),
+# and load_data() keeps its download in Keras's cache: ~/.keras/datasets/, or $KERAS_HOME/datasets/.
+sample_file = os.path.join(os.path.dirname(globals().get("__file__", "")), "data/mnist_sample.npz")
+cached_file = os.path.expanduser(f"{os.environ.get('KERAS_HOME', '~/.keras')}/datasets/mnist.npz")
+parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+parser.add_argument("--quick", action="store_true", help="the bundled sample: seconds, no download")
+parser.add_argument("--data", metavar="FILE", help="read MNIST from FILE, or set MNIST_NPZ=FILE")
+parser.add_argument("--port", type=int, default=0, help="listen on this port (default: a free one)")
+parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
+parser.set_defaults(data=os.environ.get("MNIST_NPZ", cached_file))
+in_notebook = "get_ipython" in globals()
+# A notebook has no flags: it runs with the defaults.
+args, unknown = parser.parse_known_args([] if in_notebook else None)
+if unknown:
+    parser.error(f"unrecognized arguments: {' '.join(unknown)} (epochs=5 etc. are in the code)")
+if args.quick and args.data != cached_file:
+    print(f"--quick: the bundled sample is read, not {args.data}")
+elif args.data != cached_file and not os.path.isfile(args.data):
+    parser.error(f"not a file: {args.data} (named by --data or MNIST_NPZ)")
+if args.quick:
+    args.data = sample_file
+
+# %% [markdown]
+# ## Set up TensorFlow / 准备 TensorFlow
+#
+# The video's imports. `TF_CPP_MIN_LOG_LEVEL` quiets TensorFlow's C++ logs, and only works
+# when it is set before the import. Memory growth is set for each GPU there is, so that a
+# laptop without one runs too. A fixed seed makes every run print the same numbers.
+
+# %%
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+import tensorflow as tf
+from tensorflow import keras
+
+for gpu in tf.config.list_physical_devices("GPU"):  # the video's physical_devices[0] needs a GPU
+    tf.config.experimental.set_memory_growth(gpu, True)
+keras.utils.set_random_seed(42)  # not in the video
+
+# %% [markdown]
+# ## Load MNIST / 加载 MNIST
+#
+# As in the video, `load_data()` downloads MNIST once into Keras's cache. A copy already
+# there, or one named with `--data FILE` or `MNIST_NPZ=FILE`, is read and checked by
+# `read_mnist_npz()` instead, and left as it is: Keras would download over a copy that is not
+# byte for byte its own, or delete it offline. When the download fails (no network, a blocked
+# host, an SSL error, 30 seconds of silence), 5,000 real digits bundled in `data/` stand in.
+# `train_images` and `test_images` keep the 28x28 pictures; the last two lines flatten and
+# scale `x_train` and `x_test` for a Dense layer.
+
+
+# %%
+def read_mnist_npz(path):
+    """The arrays of a file laid out like Keras's mnist.npz (x: images, y: labels), checked.
+
+    Anything wrong stops the lesson with one line. Never numpy's own message: for some files it
+    advises allow_pickle=True, which would let a data file run code."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            mnist = (npz["x_train"], npz["y_train"]), (npz["x_test"], npz["y_test"])
+    except Exception as err:
+        raise SystemExit(f"Cannot read {path} as an mnist.npz file: {type(err).__name__}") from None
+    for x, y in mnist:
+        if x.dtype != np.uint8 or x.shape != y.shape + (28, 28) or not np.isin(y, range(10)).all():
+            raise SystemExit(f"Cannot use {path}: it must hold 28x28 uint8 images, labelled 0-9")
+    return mnist
+
+
+socket.setdefaulttimeout(30)
+if args.data == cached_file and not os.path.exists(cached_file):
+    print("MNIST is downloaded once (11 MB), waiting 30 s at most; --quick skips it")
+    try:
+        (x_train, y_train), (x_test, y_test) = tf.keras.datasets.mnist.load_data()
+    except Exception as err:
+        print(f"NOTICE: {err}\nFor all of MNIST: --data FILE, MNIST_NPZ or a copy at {cached_file}")
+        args.data = sample_file
+        (x_train, y_train), (x_test, y_test) = read_mnist_npz(args.data)
+else:
+    (x_train, y_train), (x_test, y_test) = read_mnist_npz(args.data)
+data_name = "Bundled sample" if args.data == sample_file else "MNIST"
+print(f"{data_name}: {len(x_train)} training and {len(x_test)} test images")
+train_images, test_images = x_train, x_test
+x_train = x_train.reshape(-1, 28 * 28).astype("float32") / 255.0
+x_test = x_test.reshape(-1, 28 * 28).astype("float32") / 255.0
+
+# %% [markdown]
+# ## The model from lesson 07 / 第 07 课的模型
+#
+# Lesson 07 saves the video's network in `models/`. This is the same cell: it loads that file
+# when it is there, and says which; otherwise it trains the network as lesson 02 does and
+# saves it, so that the next run, of either lesson, loads it in seconds. `--quick` has a model
+# of its own, trained on the bundled sample.
+#
+# 第 07 课把视频里的网络保存在 `models/` 里。这里用的是同一个单元格：文件存在就加载，
+# 并说明加载了哪个；不存在就像第 02 课那样训练并保存，下次运行（不管是哪一课）几秒钟
+# 就能加载。`--quick` 有自己的模型，是用自带样本训练的。
+
+# %%
+from tensorflow.keras import layers
+
+model_name = "mnist_dense.keras" if data_name == "MNIST" else "mnist_dense_sample.keras"
+model_file = os.path.join(os.path.dirname(globals().get("__file__", "")), "models", model_name)
+if os.path.exists(model_file):
+    model = keras.models.load_model(model_file)
+    print(f"Loaded {model_file}, trained on {data_name} by an earlier run (delete it to retrain)")
+else:
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(784,)),  # Keras 3 needs a tuple: the video's shape=(28 * 28) fails
+            layers.Dense(512, activation="relu"),
+            layers.Dense(256, activation="relu"),
+            layers.Dense(10),
+        ]
+    )
+    model.compile(
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        optimizer=keras.optimizers.Adam(learning_rate=0.001),  # Keras 3: learning_rate=, not lr=
+        metrics=["accuracy"],
+        steps_per_execution=512,  # not in the video: faster on a CPU, same numbers
+    )
+    model.fit(x_train, y_train, batch_size=32, epochs=5, verbose=2)
+    os.makedirs(os.path.dirname(model_file) or ".", exist_ok=True)
+    model.save(model_file)  # Keras 3: a .keras file, not the video's series' folder
+    print(f"Saved {model_file}, trained on {data_name} ({len(x_train)} training images)")
+test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=32, verbose=2)
+print(f"Test accuracy: {test_accuracy:.4f}")
+
+# %% [markdown]
+# ## Prepare a digit the MNIST way / 按 MNIST 的方法准备数字
+#
+# MNIST's digits are white on black, cropped, scaled to fit a 20x20 box with their aspect
+# kept, and centred in 28x28 by their centre of mass (LeCun's MNIST page). A photo is none
+# of that, so these functions make it so: grey levels, dark ink turned light on dark, the
+# paper's grey and uneven light taken away, each digit found and cropped, fitted to 20x20,
+# its strokes thickened to MNIST's width when a thin pen or a large photo made them thin,
+# padded to 28x28 and centred. Lesson 08 prepares a drawing with this same cell.
+#
+# MNIST 的数字是黑底白字，裁剪到数字本身，保持长宽比缩放到 20x20 的框里，再按重心放在 28x28 的
+# 中央（见 LeCun 的 MNIST 网页）。照片完全不是这样，所以这些函数一步步把它变成那样：转成灰度，
+# 深色笔迹变成黑底白字，去掉纸的底色和不均匀的光线，找到并裁剪每一个数字，缩放到 20x20，
+# 笔太细或照片太大时把笔画加粗到 MNIST 的粗细，补成 28x28 并按重心居中。第 08 课用同一个单元格
+# 处理画出来的数字。
+
+# %%
+from PIL import Image, ImageOps
+
+LARGEST_SIDE = 1600  # a photo is shrunk to this first: a 12-megapixel one costs no more
+MNIST_STROKE = 2.7  # MNIST's median stroke width, in pixels of its 20x20 box
+
+
+def open_grey(file):
+    """An image file (a path or a file object) as grey levels 0..255: upright as its EXIF
+    says, transparency laid on white, at most LARGEST_SIDE pixels a side."""
+    with Image.open(file) as image:
+        image.draft("L", (LARGEST_SIDE, LARGEST_SIDE))  # a JPEG decodes at a fraction of its size
+        image = ImageOps.exif_transpose(image)
+        if image.mode.startswith("I") or image.mode == "F":  # 16-bit or 32-bit grey levels
+            image = Image.fromarray(np.asarray(image, dtype=np.float32) / 257)
+        elif "A" in image.mode or "transparency" in image.info:
+            image = Image.alpha_composite(
+                Image.new("RGBA", image.size, "white"), image.convert("RGBA")
+            )
+        if image.mode != "F":
+            image = image.convert("L")
+        image.thumbnail((LARGEST_SIDE, LARGEST_SIDE), Image.Resampling.BOX)
+        return np.clip(np.asarray(image, dtype=np.float32), 0, 255)
+
+
+def resized(array, width, height):
+    """A 2-D float array resized with Pillow: averaging when it shrinks, smooth when it grows."""
+    shrinking = width < array.shape[1]
+    kind = Image.Resampling.BOX if shrinking else Image.Resampling.BILINEAR
+    return np.asarray(Image.fromarray(array.astype(np.float32)).resize((width, height), kind))
+
+
+def ink_of(grey):
+    """The ink, 0 (paper) to 1 (a full stroke), whatever the paper, its shadows and its light.
+
+    The image's border is taken to be paper. Dark ink on light paper is turned into light ink
+    on black, like MNIST. The paper's own level is measured in blocks, so that a shadow or a
+    lamp's uneven light counts as paper; the ink is how much darker a pixel is than its paper.
+    ValueError says why when there is no ink to find."""
+    if min(grey.shape) < 8:
+        raise ValueError(f"{grey.shape[1]}x{grey.shape[0]} pixels is too small for a digit")
+    if grey.max() - grey.min() < 24:
+        raise ValueError("no digit: the image is a single shade (a blank page, or all ink)")
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    if np.median(border) < 128:  # light ink on a dark ground (a canvas): make it dark on light
+        grey = 255 - grey
+    height, width = grey.shape
+    block = max(4, max(height, width) // 12)
+    rows, cols = -(-height // block), -(-width // block)
+    padded = np.pad(grey, ((0, rows * block - height), (0, cols * block - width)), mode="edge")
+    blocks = padded.reshape(rows, block, cols, block).transpose(0, 2, 1, 3).reshape(rows, cols, -1)
+    paper = np.percentile(blocks, 90, axis=2)
+    # A block all ink (a thick stroke) takes the paper of its lightest neighbour.
+    neighbours = np.pad(paper, 1, mode="edge")
+    paper = np.max([neighbours[r : r + rows, c : c + cols] for r in range(3) for c in range(3)], 0)
+    paper = resized(paper, width, height)
+    ink = np.clip((paper - grey) / np.maximum(paper, 1), 0, 1)
+    # Paper grain and JPEG noise are faint; the ink is what stands above them (Otsu's threshold).
+    share, edges = np.histogram(ink, bins=64, range=(0, 1))
+    share = share / share.sum()
+    below = np.cumsum(share)[:-1]  # the share of pixels at or below each possible threshold
+    mean_below = np.cumsum(share * edges[:-1])[:-1]
+    mean = mean_below[-1] + share[-1] * edges[-2]
+    between = (mean * below - mean_below) ** 2 / np.maximum(below * (1 - below), 1e-12)
+    threshold = max(edges[np.argmax(between) + 1], 0.08)
+    strokes = ink[ink > threshold]
+    if strokes.size == 0:
+        raise ValueError("no digit: nothing on the page is darker than the paper")
+    full = max(np.percentile(strokes, 75), threshold + 0.05)
+    return np.clip((ink - threshold / 2) / (full - threshold / 2), 0, 1)
+
+
+def parts_of(mask):
+    """The connected parts of a boolean mask (pixels touching sideways or at a corner), as
+    boxes [top, left, bottom, right) with their pixel counts: run-length union-find."""
+    parent = []
+
+    def root(label):
+        while parent[label] != label:
+            parent[label] = parent[parent[label]]
+            label = parent[label]
+        return label
+
+    runs, previous = [], []
+    for row, line in enumerate(mask):
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], line.astype(np.int8), [0]))))
+        current, j = [], 0
+        for start, end in zip(edges[::2].tolist(), edges[1::2].tolist()):
+            label = len(parent)
+            parent.append(label)
+            while j < len(previous) and previous[j][1] < start:
+                j += 1
+            k = j
+            while k < len(previous) and previous[k][0] <= end:  # touches, a corner included
+                parent[root(previous[k][2])] = root(label)
+                k += 1
+            current.append((start, end, label))
+            runs.append((row, start, end, label))
+        previous = current
+    parts = {}
+    for row, start, end, label in runs:
+        top, left, bottom, right, count = parts.get(root(label), (row, start, row + 1, end, 0))
+        parts[root(label)] = (
+            min(top, row),
+            min(left, start),
+            row + 1,
+            max(right, end),
+            count + end - start,
+        )
+    return list(parts.values())
+
+
+def grown(mask, reach):
+    """A boolean mask grown by `reach` pixels on every side (a square around each pixel)."""
+    for axis in (0, 1):
+        padding = [(0, 0), (0, 0)]
+        padding[axis] = (reach + 1, reach)
+        total = np.cumsum(np.pad(mask, padding), axis=axis)  # the pixels set so far
+        length = mask.shape[axis]
+        ahead = np.take(total, range(2 * reach + 1, 2 * reach + 1 + length), axis=axis)
+        behind = np.take(total, range(length), axis=axis)
+        mask = ahead - behind > 0  # a pixel set within reach
+    return mask
+
+
+def find_digits(ink):
+    """The box [top, left, bottom, right) of each digit on the page, in reading order: rows
+    top to bottom, each row left to right. Specks are dropped; pieces of one digit (a 5's
+    loose top bar) are joined."""
+    mask = ink > 0.5
+    if mask.mean() > 0.4:
+        raise ValueError("no digit: most of the image is ink")
+    parts = parts_of(mask)
+    if not parts:
+        raise ValueError("no digit: nothing on the page is darker than the paper")
+    # A thin pen breaks its strokes: close gaps of up to 4% of the largest part's size.
+    reach = max(1, round(0.04 * max(max(p[2] - p[0], p[3] - p[1]) for p in parts)))
+    height, width = mask.shape
+    parts = [  # each box shrunk back by the reach it was grown by
+        (top + reach, left + reach, min(height, bottom - reach), min(width, right - reach), count)
+        for top, left, bottom, right, count in parts_of(grown(mask, reach))
+    ]
+    tallest = max(max(p[2] - p[0], p[3] - p[1]) for p in parts)
+    boxes = [p[:4] for p in parts if max(p[2] - p[0], p[3] - p[1]) >= tallest / 4]
+    joined = True
+    while joined:  # join two boxes that overlap, or stand one above the other with no gap
+        joined = False
+        for i, (t1, l1, b1, r1) in enumerate(boxes):
+            for j in range(i + 1, len(boxes)):
+                t2, l2, b2, r2 = boxes[j]
+                overlap_x = min(r1, r2) - max(l1, l2)
+                gap_y = max(t1, t2) - min(b1, b2)
+                narrower = min(r1 - l1, r2 - l2)
+                if overlap_x > narrower / 2 and gap_y < 0.15 * max(b1 - t1, b2 - t2):
+                    boxes[i] = (min(t1, t2), min(l1, l2), max(b1, b2), max(r1, r2))
+                    del boxes[j]
+                    joined = True
+                    break
+            if joined:
+                break
+    rows = []  # a box joins the row whose middle band its own middle falls in
+    for box in sorted(boxes):
+        middle = (box[0] + box[2]) / 2
+        if rows and middle < rows[-1][0][2] and middle > rows[-1][0][0]:
+            rows[-1].append(box)
+        else:
+            rows.append([box])
+    return [sorted(row, key=lambda box: box[1]) for row in rows]
+
+
+def mnist_steps(ink, box):
+    """One digit from its box to MNIST's form, every step kept: the crop, fitted to 20x20, its
+    strokes brought to MNIST's width, padded to 28x28, and centred. Values 0..1."""
+    top, left, bottom, right = box
+    margin = max(1, round(0.05 * max(bottom - top, right - left)))  # the strokes' faint edges
+    top, left = max(0, top - margin), max(0, left - margin)
+    crop = ink[top : bottom + margin, left : right + margin]
+    rows, cols = np.flatnonzero(crop.max(axis=1) > 0), np.flatnonzero(crop.max(axis=0) > 0)
+    crop = crop[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    # Work at 4 times MNIST's scale (the longest side 80 pixels), where strokes can be measured.
+    scale = 80 / max(crop.shape)
+    large = resized(
+        crop, max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale))
+    )
+    fitted = resized(large, max(1, round(large.shape[1] / 4)), max(1, round(large.shape[0] / 4)))
+    stroke = large > 0.5
+    inside = stroke[1:-1, 1:-1] & stroke[:-2, 1:-1] & stroke[2:, 1:-1]
+    inside &= stroke[1:-1, :-2] & stroke[1:-1, 2:]
+    edge = stroke.sum() - inside.sum()
+    width = 2 * stroke.sum() / max(edge, 1)  # a stroke's area over half its outline
+    thick = np.pad(large, 4 * round(MNIST_STROKE))
+    for _ in range(round((4 * MNIST_STROKE - width) / 2)):  # thicken by a pixel a side
+        shifted = [np.roll(thick, 1, 0), np.roll(thick, -1, 0), np.roll(thick, 1, 1)]
+        thick = np.max([thick, *shifted, np.roll(thick, -1, 1)], axis=0)
+    rows, cols = np.flatnonzero(thick.max(axis=1) > 0), np.flatnonzero(thick.max(axis=0) > 0)
+    thick = thick[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    scale = 20 / max(thick.shape)
+    thickened = resized(
+        thick, max(1, round(thick.shape[1] * scale)), max(1, round(thick.shape[0] * scale))
+    )
+    padded = np.zeros((28, 28), np.float32)
+    height, width = thickened.shape
+    padded[
+        (28 - height) // 2 : (28 - height) // 2 + height,
+        (28 - width) // 2 : (28 - width) // 2 + width,
+    ] = thickened
+    # Move the centre of mass to MNIST's, the middle of the 28x28 field.
+    y, x = np.indices(thickened.shape)
+    total = max(thickened.sum(), 1e-6)
+    down = int(np.clip(round(14 - (y * thickened).sum() / total), 0, 28 - height))
+    right = int(np.clip(round(14 - (x * thickened).sum() / total), 0, 28 - width))
+    centred = np.zeros((28, 28), np.float32)
+    centred[down : down + height, right : right + width] = thickened
+    return {
+        "crop": crop,
+        "20x20": fitted,
+        "strokes": thickened,
+        "28x28": padded,
+        "centred": centred,
+    }
+
+
+def mnist_input(ink, box):
+    """One digit as the model reads it: 28x28 grey levels as uint8, flattened and scaled like
+    x_test."""
+    digit = np.round(mnist_steps(ink, box)["centred"] * 255).astype(np.uint8)
+    return digit.reshape(28 * 28).astype("float32") / 255.0
+
+
+def digit_box(ink):
+    """The box [top, left, bottom, right) around all the ink: one digit an image (a canvas)."""
+    rows, cols = np.flatnonzero(ink.max(axis=1) > 0.5), np.flatnonzero(ink.max(axis=0) > 0.5)
+    if rows.size == 0:
+        raise ValueError("no digit: nothing on the page is darker than the paper")
+    return rows[0], cols[0], rows[-1] + 1, cols[-1] + 1
+
+
+def naive_input(grey):
+    """What a newcomer tries first: the whole image resized to 28x28, made light on dark."""
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    if np.median(border) >= 128:
+        grey = 255 - grey
+    return (resized(grey, 28, 28) / 255.0).reshape(28 * 28).astype("float32")
+
+
+# %% [markdown]
+# ## A drawing, read / 读一幅画
+#
+# The page sends the canvas as a PNG: white strokes on black. It goes through lesson 07's
+# steps, with one difference: a canvas holds one digit, so all its ink is that digit. The
+# answer is what the page shows: the digit, the ten probabilities and the 28x28 grey levels
+# the model saw. An empty canvas gets no guess.
+#
+# 网页把画布以 PNG 发过来：黑底白字。它和第 07 课的照片走同样的步骤，只有一点不同：画布上只有一个
+# 数字，所以所有笔迹都属于这个数字。回答的就是网页要显示的内容：数字、十个概率，以及模型看到的 28x28
+# 灰度。空白的画布不会得到猜测。
+
+# %%
+import io
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def read_drawing(png):
+    """What the model reads in a PNG of the canvas, as the page wants it; ValueError when the
+    bytes are not a PNG image."""
+    if not png.startswith(PNG_SIGNATURE):
+        raise ValueError("the body is not a PNG image")
+    try:
+        grey = open_grey(io.BytesIO(png))
+    except Exception:
+        raise ValueError("the body is not a PNG image that Pillow can read") from None
+    try:
+        ink = ink_of(grey)
+        box = digit_box(ink)
+    except ValueError:  # an empty canvas, or one dot
+        return {"digit": None, "message": "No digit yet: draw one. / 还没有数字，请写一个。"}
+    digit = mnist_input(ink, box)
+    probabilities = tf.nn.softmax(model(digit.reshape(1, 784), training=False)).numpy()[0]
+    return {
+        "digit": int(np.argmax(probabilities)),
+        "probabilities": [round(float(p), 4) for p in probabilities],
+        "input": np.round(digit.reshape(28, 28) * 255).astype(int).tolist(),
+    }
+
+
+# %% [markdown]
+# ## The server / 服务器
+#
+# `http.server` from Python's standard library, a thread per request. It answers three
+# things: the page at `/`, a prediction at `POST /predict`, and a short JSON error for
+# anything else. Only this machine can reach it, and a request must name it in its `Host`
+# header, so that another web site cannot use it through your browser (DNS rebinding); a body
+# over 2 MB is refused before it is read. Each refused request logs one line.
+#
+# 服务器用 Python 标准库的 `http.server`，每个请求一个线程。它只回答三件事：`/` 返回网页，
+# `POST /predict` 返回预测，其他请求都返回一条简短的 JSON 错误。只有本机能访问它，而且请求的 `Host`
+# 必须是它自己，这样别的网站就无法借你的浏览器使用它（DNS rebinding）；超过 2 MB 的请求不读就拒绝。
+# 每个被拒绝的请求打印一行日志。
+
+# %%
+import json
+import threading
+import webbrowser
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+LARGEST_BODY = 2 * 1024 * 1024
+page_file = os.path.join(
+    os.path.dirname(globals().get("__file__", "")), "data", "draw_a_digit.html"
+)
+with open(page_file, "rb") as file:
+    page = file.read()
+model_lock = threading.Lock()  # one prediction at a time, whatever the threads
+
+
+class DigitPage(BaseHTTPRequestHandler):
+    """The page, POST /predict, and one JSON error line for anything else."""
+
+    def do_GET(self):
+        if self.host_is_ours() and self.path_is_known():
+            if self.path == "/":
+                self.answer(200, page, "text/html; charset=utf-8")
+            else:
+                self.refuse(405, "use POST for /predict", allow="POST")
+
+    def do_POST(self):
+        if not (self.host_is_ours() and self.path_is_known()):
+            return
+        if self.path != "/predict":
+            self.refuse(405, "use GET for the page", allow="GET")
+            return
+        length = self.headers.get("Content-Length", "")
+        if not length.isdigit():
+            self.refuse(411, "a POST needs a Content-Length")
+            return
+        if int(length) > LARGEST_BODY:
+            self.close_connection = True  # the body is never read
+            self.refuse(413, f"the body is {int(length):,} bytes, over 2 MB")
+            return
+        body = self.rfile.read(int(length))
+        try:
+            with model_lock:
+                reading = read_drawing(body)
+        except ValueError as err:
+            self.refuse(400, str(err))
+            return
+        self.answer(200, json.dumps(reading).encode(), "application/json")
+
+    def do_other(self):
+        self.refuse(405, f"{self.command} is not answered here", allow="GET, POST")
+
+    do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_other
+
+    def host_is_ours(self):
+        """Only a request that names this server, as a browser on this machine does."""
+        port = self.server.server_address[1]
+        if self.headers.get("Host") in (f"127.0.0.1:{port}", f"localhost:{port}"):
+            return True
+        self.refuse(403, f"Host {self.headers.get('Host')!r} is not this server")
+        return False
+
+    def path_is_known(self):
+        if self.path in ("/", "/predict"):
+            return True
+        self.refuse(404, f"no page at {self.path}")
+        return False
+
+    def answer(self, status, body, kind, **headers):
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        for name, value in headers.items():
+            self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def refuse(self, status, reason, allow=None):
+        print(f"{self.command} {self.path} -> {status}: {reason}", flush=True)
+        headers = {"Allow": allow} if allow else {}
+        self.answer(status, json.dumps({"error": reason}).encode(), "application/json", **headers)
+
+    def log_message(self, format, *args):
+        """Quiet for the requests answered; refuse() logs the others, one line each."""
+
+
+# %% [markdown]
+# ## Open the page / 打开网页
+#
+# The server listens on 127.0.0.1 only, on a free port unless `--port` names one, and prints
+# the address. Your browser opens it unless you pass `--no-browser`. It runs until you press
+# Ctrl-C, or interrupt the cell in a notebook; then it closes and says so.
+#
+# 服务器只在 127.0.0.1 上监听，端口是一个空闲端口（除非用 `--port` 指定），并打印地址。除非加了
+# `--no-browser`，程序会自动用浏览器打开它。按 Ctrl-C（在 notebook 里是中断这个单元格）就会停止，
+# 关闭服务器并打印一行说明。
+
+# %%
+try:
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), DigitPage)
+except OSError as err:
+    raise SystemExit(f"Cannot listen on 127.0.0.1:{args.port}: {err.strerror}") from None
+url = f"http://127.0.0.1:{server.server_address[1]}/"
+print(f"Open {url}", flush=True)
+print("Stop with Ctrl-C. / 按 Ctrl-C 停止。", flush=True)
+if not args.no_browser:
+    webbrowser.open(url)
+try:
+    server.serve_forever()
+except KeyboardInterrupt:
+    print("Stopped: the server is closed. / 已停止，服务器已关闭。")
+finally:
+    server.server_close()
