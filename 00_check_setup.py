@@ -1,3 +1,15 @@
+# %% [markdown]
+# # Lesson 00: check your set-up before the lessons
+#
+# Run it with `python 00_check_setup.py`, or run this notebook's cells in order. It changes
+# nothing on your machine.
+#
+# **第 00 课：开始之前，检查你的环境**
+#
+# 用 `python 00_check_setup.py` 运行，或者按顺序运行这个 notebook 的单元格。它不会修改你电脑上
+# 的任何东西。
+
+# %%
 """Lesson 00: check your set-up before the lessons.
 
 What the lessons will run on: Python, TensorFlow and Keras, the devices, MNIST on this machine
@@ -32,6 +44,10 @@ def report(topic, finding):
 # The lessons are tested with TensorFlow 2.12 to 2.21 on Python 3.11 (the README's version
 # table). From TensorFlow 2.16 on, `tf.keras` is Keras 3, unless `TF_USE_LEGACY_KERAS=1`
 # asks for the old Keras 2. pip finds no TensorFlow at all for a Python too new for it.
+#
+# 课程在 Python 3.11 上用 TensorFlow 2.12 到 2.21 测试过（见 README 的版本表）。从 TensorFlow
+# 2.16 起，`tf.keras` 就是 Keras 3，除非设置了 `TF_USE_LEGACY_KERAS=1` 要用旧的 Keras 2。Python
+# 版本太新时，pip 根本找不到 TensorFlow。
 
 # %%
 report("Python", f"{platform.python_version()} ({sys.executable})")
@@ -86,6 +102,9 @@ if tf is not None:
 # A GPU is not needed: the network is small, and a laptop's CPU trains it in well under a
 # minute. On Apple Silicon, `tensorflow-metal` runs it on the GPU, where its accuracy can
 # differ from the CPU's: compare on the CPU before you worry.
+#
+# 不需要 GPU：网络很小，笔记本电脑的 CPU 不到一分钟就能训练完。在 Apple Silicon 上，
+# `tensorflow-metal` 会用 GPU 运行，准确率可能和 CPU 不同：担心之前先在 CPU 上对比一下。
 
 # %%
 if tf is not None:
@@ -119,6 +138,10 @@ if metal:
 # Where the lessons find MNIST without a download: Keras's cache, `MNIST_NPZ`, and the bundled
 # sample in `data/`. A copy in the cache that is not byte for byte Keras's own is fine for
 # the lessons, which read it as it is; Keras's `load_data()` alone would replace it.
+#
+# 课程不用下载也能找到 MNIST 的地方：Keras 的缓存、`MNIST_NPZ`，以及 `data/` 里自带的样本。缓存
+# 里的文件即使和 Keras 的原版不完全一样也没关系，课程会原样读取；只有 Keras 自己的 `load_data()`
+# 会替换它。
 
 # %%
 KERAS_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
@@ -196,6 +219,9 @@ else:
 # The lessons download MNIST from Google's storage, through any proxy the environment names.
 # Here the host gets 5 seconds to answer. Without an answer the lessons still run, on the
 # bundled sample, after one notice.
+#
+# 课程从 Google 的存储服务器下载 MNIST，会经过环境变量里设置的代理。这里只给服务器 5 秒钟回应。
+# 没有回应时，课程打印一条提示，然后用自带样本照常运行。
 
 # %%
 MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
@@ -231,6 +257,8 @@ except Exception as err:
 # ## Advice / 建议
 #
 # One line for each problem above, in English and in Chinese.
+#
+# 上面发现的每个问题一行建议，先英文，后中文。
 
 # %%
 print()

@@ -1,3 +1,15 @@
+# %% [markdown]
+# # Lesson 01: load MNIST and get it ready for a dense network
+#
+# Run it with `python 01_load_mnist.py` (`--quick`: the bundled sample, seconds; `--data FILE`:
+# your own mnist.npz), or run this notebook's cells in order.
+#
+# **第 01 课：加载 MNIST，为全连接网络做准备**
+#
+# 用 `python 01_load_mnist.py` 运行（`--quick`：用自带样本，几秒钟；`--data 文件`：用你自己的
+# mnist.npz），或者按顺序运行这个 notebook 的单元格。
+
+# %%
 """Lesson 01: load MNIST and get it ready for a dense network.
 
 As the video does first: load the 70,000 handwritten digits, flatten each 28x28 image into
@@ -42,6 +54,10 @@ if args.quick:
 # The video's imports. `TF_CPP_MIN_LOG_LEVEL` quiets TensorFlow's C++ logs, and only works
 # when it is set before the import. Memory growth is set for each GPU there is, so that a
 # laptop without one runs too. A fixed seed makes every run print the same numbers.
+#
+# 视频里的导入语句。`TF_CPP_MIN_LOG_LEVEL` 用来减少 TensorFlow 的 C++ 日志，只有在导入之前设置才
+# 有效。对每一块 GPU 都打开显存按需增长，这样没有 GPU 的笔记本电脑也能运行。固定的随机种子让每次
+# 运行都打印同样的数字。
 
 # %%
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
@@ -62,6 +78,13 @@ keras.utils.set_random_seed(42)  # not in the video
 # host, an SSL error, 30 seconds of silence), 5,000 real digits bundled in `data/` stand in.
 # `train_images` and `test_images` keep the 28x28 pictures; the last two lines flatten and
 # scale `x_train` and `x_test` for a Dense layer.
+#
+# 和视频一样，`load_data()` 第一次运行时把 MNIST 下载到 Keras 的缓存里。如果缓存里已经有一份，或
+# 者用 `--data 文件`、`MNIST_NPZ=文件` 指定了一份，就改由 `read_mnist_npz()` 读取并检查，文件保
+# 持原样：Keras 遇到不是它原版的文件会重新下载覆盖，没有网络时甚至会删掉它。下载失败时（没有网络、
+# 网站被屏蔽、SSL 错误、30 秒没有回应），就用 `data/` 里自带的 5,000 张真实手写数字代替。
+# `train_images` 和 `test_images` 保留 28x28 的图片；最后两行把 `x_train` 和 `x_test` 展平并缩放，
+# 供全连接层（Dense）使用。
 
 
 # %%
@@ -104,6 +127,10 @@ x_test = x_test.reshape(-1, 28 * 28).astype("float32") / 255.0
 # `load_data()` returns each image as a 28x28 grid of `uint8` pixels, from 0 (black) to 255
 # (white), and each label as a whole number 0-9. A Dense layer wants one row of numbers per
 # image, as floats near 0..1: that is what the setup's last two lines made of them.
+#
+# `load_data()` 返回的每张图片是 28x28 的 `uint8` 像素，从 0（黑）到 255（白），每个标签是 0 到
+# 9 的整数。全连接层要的是每张图片一行数字，而且是接近 0..1 的浮点数：准备代码的最后两行就是把数
+# 据变成了这样。
 
 
 # %%
@@ -124,6 +151,8 @@ print(describe("x_test", x_test))
 # ## Count the digits / 每个数字有多少张
 #
 # MNIST has about as many images of each digit, so no digit dominates training.
+#
+# MNIST 里每个数字的图片数量差不多，所以训练时没有哪个数字占绝对多数。
 
 # %%
 print("\nImages of each digit in the training set:")
@@ -136,6 +165,10 @@ print("  ".join(f"{digit}: {count}" for digit, count in zip(digits, counts)))
 # MNIST is pictures, so the lesson draws them with matplotlib. In a notebook or an editor's
 # cell, each figure shows under its cell. A script saves it as a PNG in `figures/` beside the
 # lesson instead, prints where, and never opens a window to wait for.
+#
+# MNIST 是图片，所以课程用 matplotlib 把它们画出来。在 notebook 或编辑器的单元格里，图显示在单元
+# 格下面；用 `python` 运行脚本时，图保存为课程旁边 `figures/` 里的 PNG 文件，并打印路径，不会弹
+# 出窗口等你关闭。
 
 # %%
 import matplotlib
@@ -162,6 +195,9 @@ def show(figure, name):
 #
 # `train_images` as pictures, each titled with its label. Look at how differently people write
 # the same digit: thick or thin, slanted or upright. That is what the network has to learn.
+#
+# 把 `train_images` 画成图片，标题是它的标签。看看同一个数字大家写得多么不同：粗的细的，斜的正的。
+# 这正是网络要学会的东西。
 
 # %%
 figure, axes = plt.subplots(5, 5, figsize=(6, 6.6), layout="constrained")
@@ -169,6 +205,7 @@ for image, label, ax in zip(train_images, y_train, axes.flat):
     ax.imshow(image, cmap="gray_r")  # dark ink on white paper
     ax.set_title(f"{label}")
     ax.axis("off")
+figure.suptitle(f"The first 25 training digits, with their labels; {data_name}")
 show(figure, "01_first_25_digits.png")
 
 # %% [markdown]
@@ -176,6 +213,9 @@ show(figure, "01_first_25_digits.png")
 #
 # The same 784 numbers, put back into 28 rows of 28. Stronger ink gets a denser
 # character, two per pixel so that the digit keeps its shape.
+#
+# 同样的 784 个数字，重新排成 28 行、每行 28 个。笔迹越重，用的字符越密；每个像素用两个字符，让
+# 数字保持原来的形状。
 
 # %%
 shades = " .:-=+*#%@"

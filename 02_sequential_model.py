@@ -1,3 +1,15 @@
+# %% [markdown]
+# # Lesson 02: a Sequential model built from a list of layers
+#
+# Run it with `python 02_sequential_model.py` (`--quick`: the bundled sample, seconds; `--data
+# FILE`: your own mnist.npz), or run this notebook's cells in order.
+#
+# **第 02 课：用层的列表构建 Sequential 模型**
+#
+# 用 `python 02_sequential_model.py` 运行（`--quick`：用自带样本，几秒钟；`--data 文件`：用你自
+# 己的 mnist.npz），或者按顺序运行这个 notebook 的单元格。
+
+# %%
 """Lesson 02: a Sequential model built from a list of layers.
 
 The video's first network, 784 -> 512 -> 256 -> 10, written as keras.Sequential([...]): its
@@ -44,6 +56,10 @@ if args.quick:
 # The video's imports. `TF_CPP_MIN_LOG_LEVEL` quiets TensorFlow's C++ logs, and only works
 # when it is set before the import. Memory growth is set for each GPU there is, so that a
 # laptop without one runs too. A fixed seed makes every run print the same numbers.
+#
+# 视频里的导入语句。`TF_CPP_MIN_LOG_LEVEL` 用来减少 TensorFlow 的 C++ 日志，只有在导入之前设置才
+# 有效。对每一块 GPU 都打开显存按需增长，这样没有 GPU 的笔记本电脑也能运行。固定的随机种子让每次
+# 运行都打印同样的数字。
 
 # %%
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
@@ -64,6 +80,13 @@ keras.utils.set_random_seed(42)  # not in the video
 # host, an SSL error, 30 seconds of silence), 5,000 real digits bundled in `data/` stand in.
 # `train_images` and `test_images` keep the 28x28 pictures; the last two lines flatten and
 # scale `x_train` and `x_test` for a Dense layer.
+#
+# 和视频一样，`load_data()` 第一次运行时把 MNIST 下载到 Keras 的缓存里。如果缓存里已经有一份，或
+# 者用 `--data 文件`、`MNIST_NPZ=文件` 指定了一份，就改由 `read_mnist_npz()` 读取并检查，文件保
+# 持原样：Keras 遇到不是它原版的文件会重新下载覆盖，没有网络时甚至会删掉它。下载失败时（没有网络、
+# 网站被屏蔽、SSL 错误、30 秒没有回应），就用 `data/` 里自带的 5,000 张真实手写数字代替。
+# `train_images` 和 `test_images` 保留 28x28 的图片；最后两行把 `x_train` 和 `x_test` 展平并缩放，
+# 供全连接层（Dense）使用。
 
 
 # %%
@@ -105,6 +128,9 @@ x_test = x_test.reshape(-1, 28 * 28).astype("float32") / 255.0
 #
 # Very convenient, not very flexible: one input, one output, a plain stack of layers. The
 # last layer gives ten raw scores (logits), one per digit, with no softmax.
+#
+# 非常方便，但不太灵活：一个输入、一个输出，层按顺序简单地叠起来。最后一层给出十个原始分数（
+# logits），每个数字一个，没有 softmax。
 
 # %%
 from tensorflow.keras import layers
@@ -127,6 +153,11 @@ model.summary()
 # epoch. Then the test set, which training never saw, tells how well the model does on new
 # digits. `steps_per_execution` is not in the video: it runs 512 training steps per call
 # into TensorFlow, which is faster on a CPU and gives the same numbers.
+#
+# 标签是 0 到 9 的整数，所以用 *sparse*（稀疏）分类交叉熵损失函数；最后一层没有 softmax，所以
+# `from_logits=True`。`verbose=2` 每个 epoch 打印一行。然后用训练时从没见过的测试集，看模型在新
+# 数字上表现如何。`steps_per_execution` 不在视频里：它让每次调用 TensorFlow 运行 512 个训练步，
+# 在 CPU 上更快，数字完全相同。
 
 # %%
 model.compile(
@@ -148,6 +179,10 @@ if data_name == "Bundled sample":  # 4,000 training images, not 60,000
 # MNIST is pictures, so the lesson draws them with matplotlib. In a notebook or an editor's
 # cell, each figure shows under its cell. A script saves it as a PNG in `figures/` beside the
 # lesson instead, prints where, and never opens a window to wait for.
+#
+# MNIST 是图片，所以课程用 matplotlib 把它们画出来。在 notebook 或编辑器的单元格里，图显示在单元
+# 格下面；用 `python` 运行脚本时，图保存为课程旁边 `figures/` 里的 PNG 文件，并打印路径，不会弹
+# 出窗口等你关闭。
 
 # %%
 import matplotlib
@@ -173,8 +208,13 @@ def show(figure, name):
 # ## The training curve / 训练曲线
 #
 # `history` keeps the loss and accuracy of every epoch. The loss falls and the training
-# accuracy climbs; the dashed line is the accuracy on the test images, which training never
-# saw. The gap between the two shows how much the model learned the training images by heart.
+# accuracy climbs. The red point is the accuracy on the test images, which training never
+# saw, measured once, after the last epoch: the gap shows how much the model learned the
+# training images by heart. The title says which data the model learned from.
+#
+# `history` 记录了每个 epoch 的损失和准确率。损失下降，训练准确率上升。红点是测试集上的准确率，
+# 训练时模型从没见过这些图片，它只在最后一个 epoch 之后测了一次：两者之间的差距说明模型把训练图
+# 片“背”下来了多少。标题写明模型是在哪份数据上训练的。
 
 # %%
 epoch_numbers = range(1, len(history.history["loss"]) + 1)
@@ -182,7 +222,17 @@ figure, (loss_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(9, 3.5), layout
 loss_axes.plot(epoch_numbers, history.history["loss"], marker="o")
 loss_axes.set(title="Training loss", xlabel="epoch", xticks=epoch_numbers)
 accuracy_axes.plot(epoch_numbers, history.history["accuracy"], marker="o", label="training")
-accuracy_axes.axhline(test_accuracy, color="tab:red", linestyle="--", label="test")
+last = epoch_numbers[-1]
+accuracy_axes.plot(last, test_accuracy, "D", color="tab:red", label="test, after the last epoch")
+accuracy_axes.annotate(
+    f"{test_accuracy:.4f}",
+    (last, test_accuracy),
+    xytext=(-10, -4),
+    textcoords="offset points",
+    ha="right",
+    color="tab:red",
+)
 accuracy_axes.set(title="Accuracy", xlabel="epoch", xticks=epoch_numbers)
-accuracy_axes.legend()
+accuracy_axes.legend(loc="lower right")
+figure.suptitle(f"Lesson 02 on {data_name}: {len(x_train)} training images")
 show(figure, "02_training_curve.png")

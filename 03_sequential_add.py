@@ -1,3 +1,15 @@
+# %% [markdown]
+# # Lesson 03: the same network, built one layer at a time with model.add()
+#
+# Run it with `python 03_sequential_add.py` (`--quick`: the bundled sample, seconds; `--data
+# FILE`: your own mnist.npz), or run this notebook's cells in order.
+#
+# **第 03 课：同一个网络，用 model.add() 一层一层地搭**
+#
+# 用 `python 03_sequential_add.py` 运行（`--quick`：用自带样本，几秒钟；`--data 文件`：用你自己
+# 的 mnist.npz），或者按顺序运行这个 notebook 的单元格。
+
+# %%
 """Lesson 03: the same network, built one layer at a time with model.add().
 
 Start from an empty keras.Sequential() and an Input, add a layer, print the summary, and go
@@ -45,6 +57,10 @@ if args.quick:
 # The video's imports. `TF_CPP_MIN_LOG_LEVEL` quiets TensorFlow's C++ logs, and only works
 # when it is set before the import. Memory growth is set for each GPU there is, so that a
 # laptop without one runs too. A fixed seed makes every run print the same numbers.
+#
+# 视频里的导入语句。`TF_CPP_MIN_LOG_LEVEL` 用来减少 TensorFlow 的 C++ 日志，只有在导入之前设置才
+# 有效。对每一块 GPU 都打开显存按需增长，这样没有 GPU 的笔记本电脑也能运行。固定的随机种子让每次
+# 运行都打印同样的数字。
 
 # %%
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
@@ -65,6 +81,13 @@ keras.utils.set_random_seed(42)  # not in the video
 # host, an SSL error, 30 seconds of silence), 5,000 real digits bundled in `data/` stand in.
 # `train_images` and `test_images` keep the 28x28 pictures; the last two lines flatten and
 # scale `x_train` and `x_test` for a Dense layer.
+#
+# 和视频一样，`load_data()` 第一次运行时把 MNIST 下载到 Keras 的缓存里。如果缓存里已经有一份，或
+# 者用 `--data 文件`、`MNIST_NPZ=文件` 指定了一份，就改由 `read_mnist_npz()` 读取并检查，文件保
+# 持原样：Keras 遇到不是它原版的文件会重新下载覆盖，没有网络时甚至会删掉它。下载失败时（没有网络、
+# 网站被屏蔽、SSL 错误、30 秒没有回应），就用 `data/` 里自带的 5,000 张真实手写数字代替。
+# `train_images` 和 `test_images` 保留 28x28 的图片；最后两行把 `x_train` 和 `x_test` 展平并缩放，
+# 供全连接层（Dense）使用。
 
 
 # %%
@@ -106,6 +129,9 @@ x_test = x_test.reshape(-1, 28 * 28).astype("float32") / 255.0
 #
 # `model.add()` puts one more layer on the stack. The model starts with an `Input`, so
 # Keras knows the shapes at once and `summary()` works after every step.
+#
+# `model.add()` 在层的堆叠上再加一层。模型从 `Input` 开始，所以 Keras 马上就知道各层的形状，每加
+# 一步都可以调用 `summary()`。
 
 # %%
 from tensorflow.keras import layers
@@ -124,6 +150,9 @@ model.summary()
 #
 # The same compile, fit and evaluate as in lesson 02. With the same seed, the same network
 # starts from the same weights, so it prints the same numbers.
+#
+# 编译、训练和评估都和第 02 课一样。随机种子相同，同样的网络从同样的权重开始，所以打印的数字也完
+# 全相同。
 
 # %%
 model.compile(

@@ -1,3 +1,15 @@
+# %% [markdown]
+# # Lesson 04: the same network with the Functional API
+#
+# Run it with `python 04_functional_model.py` (`--quick`: the bundled sample, seconds; `--data
+# FILE`: your own mnist.npz), or run this notebook's cells in order.
+#
+# **第 04 课：用函数式 API 构建同一个网络**
+#
+# 用 `python 04_functional_model.py` 运行（`--quick`：用自带样本，几秒钟；`--data 文件`：用你自
+# 己的 mnist.npz），或者按顺序运行这个 notebook 的单元格。
+
+# %%
 """Lesson 04: the same network with the Functional API.
 
 Call each layer on a tensor and wire the graph yourself: more flexible than Sequential.
@@ -45,6 +57,10 @@ if args.quick:
 # The video's imports. `TF_CPP_MIN_LOG_LEVEL` quiets TensorFlow's C++ logs, and only works
 # when it is set before the import. Memory growth is set for each GPU there is, so that a
 # laptop without one runs too. A fixed seed makes every run print the same numbers.
+#
+# 视频里的导入语句。`TF_CPP_MIN_LOG_LEVEL` 用来减少 TensorFlow 的 C++ 日志，只有在导入之前设置才
+# 有效。对每一块 GPU 都打开显存按需增长，这样没有 GPU 的笔记本电脑也能运行。固定的随机种子让每次
+# 运行都打印同样的数字。
 
 # %%
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
@@ -65,6 +81,13 @@ keras.utils.set_random_seed(42)  # not in the video
 # host, an SSL error, 30 seconds of silence), 5,000 real digits bundled in `data/` stand in.
 # `train_images` and `test_images` keep the 28x28 pictures; the last two lines flatten and
 # scale `x_train` and `x_test` for a Dense layer.
+#
+# 和视频一样，`load_data()` 第一次运行时把 MNIST 下载到 Keras 的缓存里。如果缓存里已经有一份，或
+# 者用 `--data 文件`、`MNIST_NPZ=文件` 指定了一份，就改由 `read_mnist_npz()` 读取并检查，文件保
+# 持原样：Keras 遇到不是它原版的文件会重新下载覆盖，没有网络时甚至会删掉它。下载失败时（没有网络、
+# 网站被屏蔽、SSL 错误、30 秒没有回应），就用 `data/` 里自带的 5,000 张真实手写数字代替。
+# `train_images` 和 `test_images` 保留 28x28 的图片；最后两行把 `x_train` 和 `x_test` 展平并缩放，
+# 供全连接层（Dense）使用。
 
 
 # %%
@@ -107,6 +130,9 @@ x_test = x_test.reshape(-1, 28 * 28).astype("float32") / 255.0
 # Each layer is called on the output of the one before, from `inputs` to `outputs`, and
 # `keras.Model` ties the two ends together; the video first forgets that line, and without
 # it there is no model to compile. The layer names show in the summary.
+#
+# 每一层都作用在前一层的输出上，从 `inputs` 一直到 `outputs`，再由 `keras.Model` 把两端连起来；
+# 视频里一开始忘了这一行，没有它就没有可以编译的模型。层的名字会显示在 summary 里。
 
 # %%
 from tensorflow.keras import layers
@@ -123,6 +149,9 @@ model.summary()
 #
 # The output is softmax now: ten probabilities, not logits. So the loss must be told
 # `from_logits=False`. The video first kept `True`, which trains on the wrong loss.
+#
+# 现在输出层是 softmax：给出十个概率，而不是 logits。所以损失函数要设置 `from_logits=False`。视
+# 频里一开始还保留着 `True`，那样训练用的是错误的损失。
 
 # %%
 model.compile(
@@ -144,6 +173,10 @@ if data_name == "Bundled sample":  # 4,000 training images, not 60,000
 # MNIST is pictures, so the lesson draws them with matplotlib. In a notebook or an editor's
 # cell, each figure shows under its cell. A script saves it as a PNG in `figures/` beside the
 # lesson instead, prints where, and never opens a window to wait for.
+#
+# MNIST 是图片，所以课程用 matplotlib 把它们画出来。在 notebook 或编辑器的单元格里，图显示在单元
+# 格下面；用 `python` 运行脚本时，图保存为课程旁边 `figures/` 里的 PNG 文件，并打印路径，不会弹
+# 出窗口等你关闭。
 
 # %%
 import matplotlib
@@ -169,20 +202,32 @@ def show(figure, name):
 # ## What the model predicts / 模型的预测
 #
 # With softmax, `predict()` gives ten probabilities per digit that add up to 1. Here are the
-# first 15 test digits, each with its ten probabilities as bars: the true digit's bar is blue,
-# and a wrong prediction's bar and title are red. A tall single bar means a confident model.
+# first 12 test digits and, so that a mistake shows too, the first 3 the model gets wrong,
+# each with its ten probabilities as bars: the true digit's bar is blue, and a wrong
+# prediction's bar and title are red. A tall single bar means a confident model.
+#
+# 有了 softmax，`predict()` 对每个数字给出十个加起来等于 1 的概率。这里画出前 12 张测试图片，以
+# 及模型认错的前 3 张（让错误也能看到），每张旁边是十个概率的柱状图：真实数字的柱子是蓝色，预测
+# 错时那根柱子和标题是红色。只有一根高柱子，说明模型很有把握。
 
 # %%
-probabilities = model.predict(x_test[:15], verbose=0)
+probabilities = model.predict(x_test, batch_size=1000, verbose=0)
+wrong = np.flatnonzero(probabilities.argmax(axis=1) != y_test)
+shown = [*range(12), *[i for i in wrong if i >= 12][:3]]  # the first 12, then 3 mistakes
 figure, axes = plt.subplots(5, 6, figsize=(12, 10), layout="constrained")
-for i, (image_axes, bar_axes) in enumerate(zip(axes.flat[0::2], axes.flat[1::2])):
+for i, image_axes, bar_axes in zip(shown, axes.flat[0::2], axes.flat[1::2]):
     predicted = probabilities[i].argmax()
     color = "tab:blue" if predicted == y_test[i] else "tab:red"
     image_axes.imshow(test_images[i], cmap="gray_r")
-    image_axes.set_title(f"predicted {predicted} ({probabilities[i].max():.0%})", color=color)
+    title = f"#{i + 1}: predicted {predicted} ({probabilities[i].max():.0%})"
+    image_axes.set_title(title, color=color, fontsize=9)
     image_axes.axis("off")
     bars = bar_axes.bar(range(10), probabilities[i], color="lightgray")
     bars[predicted].set_color("tab:red")
     bars[y_test[i]].set_color("tab:blue")
     bar_axes.set(xticks=range(10), ylim=(0, 1), yticks=[])
+figure.suptitle(
+    f"Test digits 1-12, then the first {len(shown) - 12} the model gets wrong; "
+    f"trained on {data_name}"
+)
 show(figure, "04_predictions.png")

@@ -1,3 +1,15 @@
+# %% [markdown]
+# # Lesson 05: pull the output of any layer out of a model
+#
+# Run it with `python 05_extract_layer_outputs.py` (`--quick`: the bundled sample, seconds;
+# `--data FILE`: your own mnist.npz), or run this notebook's cells in order.
+#
+# **第 05 课：取出模型中任意一层的输出**
+#
+# 用 `python 05_extract_layer_outputs.py` 运行（`--quick`：用自带样本，几秒钟；`--data 文件`：
+# 用你自己的 mnist.npz），或者按顺序运行这个 notebook 的单元格。
+
+# %%
 """Lesson 05: pull the output of any layer out of a model.
 
 A keras.Model from a model's inputs to one layer's output is a feature extractor. Three
@@ -42,6 +54,10 @@ if args.quick:
 # The video's imports. `TF_CPP_MIN_LOG_LEVEL` quiets TensorFlow's C++ logs, and only works
 # when it is set before the import. Memory growth is set for each GPU there is, so that a
 # laptop without one runs too. A fixed seed makes every run print the same numbers.
+#
+# 视频里的导入语句。`TF_CPP_MIN_LOG_LEVEL` 用来减少 TensorFlow 的 C++ 日志，只有在导入之前设置才
+# 有效。对每一块 GPU 都打开显存按需增长，这样没有 GPU 的笔记本电脑也能运行。固定的随机种子让每次
+# 运行都打印同样的数字。
 
 # %%
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
@@ -62,6 +78,13 @@ keras.utils.set_random_seed(42)  # not in the video
 # host, an SSL error, 30 seconds of silence), 5,000 real digits bundled in `data/` stand in.
 # `train_images` and `test_images` keep the 28x28 pictures; the last two lines flatten and
 # scale `x_train` and `x_test` for a Dense layer.
+#
+# 和视频一样，`load_data()` 第一次运行时把 MNIST 下载到 Keras 的缓存里。如果缓存里已经有一份，或
+# 者用 `--data 文件`、`MNIST_NPZ=文件` 指定了一份，就改由 `read_mnist_npz()` 读取并检查，文件保
+# 持原样：Keras 遇到不是它原版的文件会重新下载覆盖，没有网络时甚至会删掉它。下载失败时（没有网络、
+# 网站被屏蔽、SSL 错误、30 秒没有回应），就用 `data/` 里自带的 5,000 张真实手写数字代替。
+# `train_images` 和 `test_images` 保留 28x28 的图片；最后两行把 `x_train` 和 `x_test` 展平并缩放，
+# 供全连接层（Dense）使用。
 
 
 # %%
@@ -104,6 +127,9 @@ x_test = x_test.reshape(-1, 28 * 28).astype("float32") / 255.0
 # The video's model, with the middle layer named `my_layer` so that it can be found by name
 # below. It is never trained: its outputs come from the random starting weights, and their
 # shapes are the same as a trained model's.
+#
+# 视频里的模型，中间一层命名为 `my_layer`，下面就可以按名字找到它。这个模型没有训练：它的输出来
+# 自随机的初始权重，但形状和训练过的模型一样。
 
 # %%
 from tensorflow.keras import layers
@@ -124,6 +150,10 @@ model = keras.Sequential(
 # goes from `model.inputs` to that layer's output: the video's `model.input` fails on a
 # Sequential model in Keras 3. `predict()` takes batches of 1,000 rather than the default 32:
 # faster, and the same outputs.
+#
+# `model.layers[-2]` 是倒数第二层，也就是有 256 个单元的 `my_layer`。特征提取器从 `model.inputs`
+# 到这一层的输出：视频里的 `model.input` 在 Keras 3 的 Sequential 模型上会报错。`predict()` 每批
+# 1,000 张，而不是默认的 32 张：更快，输出相同。
 
 # %%
 extractor = keras.Model(inputs=model.inputs, outputs=[model.layers[-2].output])  # Keras 3: inputs
@@ -134,6 +164,8 @@ print(f"model.layers[-2] ({model.layers[-2].name}): {features.shape}")
 # ## By name / 按名字
 #
 # The same layer, found without counting. Safer when the model changes.
+#
+# 同一层，不用数位置就能找到。模型改动时更安全。
 
 # %%
 extractor = keras.Model(inputs=model.inputs, outputs=[model.get_layer("my_layer").output])
@@ -144,6 +176,8 @@ print(f'model.get_layer("my_layer"): {features.shape}')
 # ## Every layer at once / 所有层
 #
 # With a list of outputs, `predict()` returns a list: one array per layer.
+#
+# 输出是一个列表时，`predict()` 也返回一个列表：每层一个数组。
 
 # %%
 extractor = keras.Model(inputs=model.inputs, outputs=[layer.output for layer in model.layers])
@@ -157,6 +191,10 @@ for layer, feature in zip(model.layers, features):
 # MNIST is pictures, so the lesson draws them with matplotlib. In a notebook or an editor's
 # cell, each figure shows under its cell. A script saves it as a PNG in `figures/` beside the
 # lesson instead, prints where, and never opens a window to wait for.
+#
+# MNIST 是图片，所以课程用 matplotlib 把它们画出来。在 notebook 或编辑器的单元格里，图显示在单元
+# 格下面；用 `python` 运行脚本时，图保存为课程旁边 `figures/` 里的 PNG 文件，并打印路径，不会弹
+# 出窗口等你关闭。
 
 # %%
 import matplotlib
@@ -179,22 +217,45 @@ def show(figure, name):
 
 
 # %% [markdown]
-# ## What a layer's output looks like / 层的输出是什么样子
+# ## What a layer's output is for / 层的输出有什么用
 #
-# The 256 outputs of `my_layer` for four digits, put into 16x16 squares beside each digit.
-# Dark squares are units that ReLU set to zero. The model is untrained, yet each digit already
-# lights up its own pattern: these numbers are what the last layer gets to work with.
+# `my_layer` turns each digit into 256 numbers. Here they are for 2,000 test digits, turned
+# into two numbers each (their two main directions, PCA with numpy's SVD) and drawn as one
+# point per digit, coloured by its true label. Untrained, the digits lie mixed together.
+# The figure then trains the same model, as lesson 02 does (not in the video: the extraction
+# above needs no training), and the same digits fall apart into groups: those 256 numbers
+# are what the last layer tells the digits apart with.
+#
+# `my_layer` 把每个数字变成 256 个数。这里取 2,000 张测试图片，把这 256 个数压缩成两个（它们变化
+# 最大的两个方向，用 numpy 的 SVD 做 PCA），每张图片画成一个点，颜色是它的真实标签。没有训练时，
+# 各个数字混在一起。然后图里按第 02 课的方法训练同一个模型（不在视频里：上面的提取不需要训练），
+# 同样的数字就分成了一团一团：最后一层正是靠这 256 个数来区分数字的。
+
 
 # %%
+def main_directions(outputs):
+    """Each row's two coordinates along the directions the rows vary most (PCA)."""
+    centred = outputs - outputs.mean(axis=0)
+    _, _, directions = np.linalg.svd(centred, full_matrices=False)
+    return centred @ directions[:2].T
+
+
+digits, labels = x_test[:2000], y_test[:2000]
 extractor = keras.Model(inputs=model.inputs, outputs=[model.get_layer("my_layer").output])
-features = extractor.predict(x_train[:4], verbose=0)
-figure, axes = plt.subplots(2, 4, figsize=(8, 4.4), layout="constrained")
-for i in range(4):
-    digit_axes, output_axes = axes.flat[2 * i], axes.flat[2 * i + 1]
-    digit_axes.imshow(train_images[i], cmap="gray_r")
-    digit_axes.set_title(f"digit {y_train[i]}")
-    output_axes.imshow(features[i].reshape(16, 16), cmap="magma")
-    output_axes.set_title("my_layer: 256")
-    for ax in (digit_axes, output_axes):
-        ax.axis("off")
+untrained = main_directions(extractor.predict(digits, batch_size=1000, verbose=0))
+model.compile(
+    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    optimizer=keras.optimizers.Adam(learning_rate=0.001),
+    metrics=["accuracy"],
+    steps_per_execution=512,  # as in 02: faster on a CPU, same numbers
+)
+model.fit(x_train, y_train, batch_size=32, epochs=5, verbose=0)  # for this figure only
+trained = main_directions(extractor.predict(digits, batch_size=1000, verbose=0))
+
+figure, axes = plt.subplots(1, 2, figsize=(11, 5), layout="constrained")
+for ax, points, state in zip(axes, (untrained, trained), ("untrained", "trained, 5 epochs")):
+    dots = ax.scatter(*points.T, c=labels, cmap="tab10", vmin=-0.5, vmax=9.5, s=5)
+    ax.set(title=f"my_layer, {state}", xlabel="first main direction", ylabel="second")
+figure.colorbar(dots, ax=axes, ticks=range(10), label="true digit")
+figure.suptitle(f"The 256 outputs of my_layer for {len(digits)} test digits; {data_name}")
 show(figure, "05_my_layer_outputs.png")

@@ -1,3 +1,15 @@
+# %% [markdown]
+# # Lesson 07: your own handwriting
+#
+# Run it with `python 07_your_own_digits.py [--quick] [--data FILE] [IMAGE_OR_FOLDER ...]`. In a
+# notebook, name your photos in `my_images` below, and run the cells in order.
+#
+# **第 07 课：读你自己写的数字**
+#
+# 用 `python 07_your_own_digits.py [--quick] [--data FILE] [图片或文件夹 ...]` 运行。在 notebo
+# ok 里，把你的照片写进下面的 `my_images`，然后按顺序运行单元格。
+
+# %%
 """Lesson 07: your own handwriting. Save the trained model, prepare a photo of a digit the way
 MNIST was made, and read every digit on it.
 
@@ -51,6 +63,10 @@ if args.quick:
 # The video's imports. `TF_CPP_MIN_LOG_LEVEL` quiets TensorFlow's C++ logs, and only works
 # when it is set before the import. Memory growth is set for each GPU there is, so that a
 # laptop without one runs too. A fixed seed makes every run print the same numbers.
+#
+# 视频里的导入语句。`TF_CPP_MIN_LOG_LEVEL` 用来减少 TensorFlow 的 C++ 日志，只有在导入之前设置才
+# 有效。对每一块 GPU 都打开显存按需增长，这样没有 GPU 的笔记本电脑也能运行。固定的随机种子让每次
+# 运行都打印同样的数字。
 
 # %%
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
@@ -71,6 +87,13 @@ keras.utils.set_random_seed(42)  # not in the video
 # host, an SSL error, 30 seconds of silence), 5,000 real digits bundled in `data/` stand in.
 # `train_images` and `test_images` keep the 28x28 pictures; the last two lines flatten and
 # scale `x_train` and `x_test` for a Dense layer.
+#
+# 和视频一样，`load_data()` 第一次运行时把 MNIST 下载到 Keras 的缓存里。如果缓存里已经有一份，或
+# 者用 `--data 文件`、`MNIST_NPZ=文件` 指定了一份，就改由 `read_mnist_npz()` 读取并检查，文件保
+# 持原样：Keras 遇到不是它原版的文件会重新下载覆盖，没有网络时甚至会删掉它。下载失败时（没有网络、
+# 网站被屏蔽、SSL 错误、30 秒没有回应），就用 `data/` 里自带的 5,000 张真实手写数字代替。
+# `train_images` 和 `test_images` 保留 28x28 的图片；最后两行把 `x_train` 和 `x_test` 展平并缩放，
+# 供全连接层（Dense）使用。
 
 
 # %%
@@ -591,6 +614,10 @@ print(f"As they are, model.evaluate() above: {test_accuracy:.4f}")
 # MNIST is pictures, so the lesson draws them with matplotlib. In a notebook or an editor's
 # cell, each figure shows under its cell. A script saves it as a PNG in `figures/` beside the
 # lesson instead, prints where, and never opens a window to wait for.
+#
+# MNIST 是图片，所以课程用 matplotlib 把它们画出来。在 notebook 或编辑器的单元格里，图显示在单元
+# 格下面；用 `python` 运行脚本时，图保存为课程旁边 `figures/` 里的 PNG 文件，并打印路径，不会弹
+# 出窗口等你关闭。
 
 # %%
 import matplotlib

@@ -1,3 +1,16 @@
+# %% [markdown]
+# # Lesson 08: draw a digit in your browser
+#
+# Run it with `python 08_draw_a_digit.py [--quick] [--port N] [--no-browser]` and open the address
+# it prints; Ctrl-C stops it. In a notebook, run the cells in order, and interrupt the last one to
+# stop the server.
+#
+# **第 08 课：在浏览器里写一个数字**
+#
+# 用 `python 08_draw_a_digit.py [--quick] [--port N] [--no-browser]` 运行，打开它打印的地址；按
+# Ctrl-C 停止。在 notebook 里按顺序运行单元格，中断最后一个单元格即可停止服务器。
+
+# %%
 """Lesson 08: draw a digit in your browser and watch the model read it.
 
 Not in the video: the model of lesson 07 at work on a digit you draw. The lesson serves a page
@@ -51,6 +64,10 @@ if args.quick:
 # The video's imports. `TF_CPP_MIN_LOG_LEVEL` quiets TensorFlow's C++ logs, and only works
 # when it is set before the import. Memory growth is set for each GPU there is, so that a
 # laptop without one runs too. A fixed seed makes every run print the same numbers.
+#
+# 视频里的导入语句。`TF_CPP_MIN_LOG_LEVEL` 用来减少 TensorFlow 的 C++ 日志，只有在导入之前设置才
+# 有效。对每一块 GPU 都打开显存按需增长，这样没有 GPU 的笔记本电脑也能运行。固定的随机种子让每次
+# 运行都打印同样的数字。
 
 # %%
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
@@ -71,6 +88,13 @@ keras.utils.set_random_seed(42)  # not in the video
 # host, an SSL error, 30 seconds of silence), 5,000 real digits bundled in `data/` stand in.
 # `train_images` and `test_images` keep the 28x28 pictures; the last two lines flatten and
 # scale `x_train` and `x_test` for a Dense layer.
+#
+# 和视频一样，`load_data()` 第一次运行时把 MNIST 下载到 Keras 的缓存里。如果缓存里已经有一份，或
+# 者用 `--data 文件`、`MNIST_NPZ=文件` 指定了一份，就改由 `read_mnist_npz()` 读取并检查，文件保
+# 持原样：Keras 遇到不是它原版的文件会重新下载覆盖，没有网络时甚至会删掉它。下载失败时（没有网络、
+# 网站被屏蔽、SSL 错误、30 秒没有回应），就用 `data/` 里自带的 5,000 张真实手写数字代替。
+# `train_images` 和 `test_images` 保留 28x28 的图片；最后两行把 `x_train` 和 `x_test` 展平并缩放，
+# 供全连接层（Dense）使用。
 
 
 # %%

@@ -32,20 +32,23 @@ def test_lesson_is_a_notebook_of_steps(lesson):
     nb = jupytext.read(ROOT / lesson)
     nbformat.validate(nb)
     kinds = [cell.cell_type for cell in nb.cells]
-    # The docstring and the flags open the notebook; then each step is a markdown cell and the
-    # code it explains.
-    assert nb.cells[0].source.startswith('"""Lesson ') and "import argparse" in nb.cells[0].source
-    assert len(kinds) >= 5 and kinds == ["code"] + ["markdown", "code"] * ((len(kinds) - 1) // 2)
-    for cell in nb.cells[1::2]:
+    # A notebook opens on its title and how to run it, then the docstring and the flags; then
+    # each step is a markdown cell and the code it explains.
+    title = nb.cells[0].source.splitlines()
+    assert re.fullmatch(r"# Lesson 0\d: .+", title[0]) and CJK.search(nb.cells[0].source)
+    assert nb.cells[1].source.startswith('"""Lesson ') and "import argparse" in nb.cells[1].source
+    assert len(kinds) >= 6 and kinds == ["markdown", "code"] * (len(kinds) // 2)
+    for cell in nb.cells[2::2]:
         heading, *text = cell.source.splitlines()
         assert HEADING.match(heading), f"{lesson}: {heading!r}"
-        # English first, short; then the Chinese, if any.
+        # The English text, short; then the Chinese.
         chinese = [CJK.search(line) is not None for line in text if line.strip()]
         english = chinese.count(False)
         assert 1 <= english <= 8, f"{lesson}: {heading}: keep the text short"
+        assert chinese.count(True) >= 1, f"{lesson}: {heading}: no Chinese text"
         assert chinese == sorted(chinese), f"{lesson}: {heading}: English, then Chinese"
     # Nothing is lost on the way: the notebook turns back into the very same script.
-    assert jupytext.writes(nb, fmt="py:percent") == "# %%\n" + source(lesson)
+    assert jupytext.writes(nb, fmt="py:percent") == source(lesson)
 
 
 def execute(lesson, folder, keras_home, **env):

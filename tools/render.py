@@ -18,6 +18,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -26,6 +27,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import jupytext
+import nbformat
 import numpy as np
 from nbclient import NotebookClient
 
@@ -33,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 # Every lesson but 00_check_setup.py, whose output tells of the machine it runs on.
 LESSONS = sorted(p.name for p in ROOT.glob("[0-9][0-9]_*.py") if not p.name.startswith("00_"))
+SERVER = "08_draw_a_digit.py"  # serves its page until stopped
 HEADER = "<!-- Made by tools/render.py from {lesson}; edit the lesson, not this page. -->"
 
 
@@ -59,9 +62,15 @@ def normalise(text):
 
 
 def run_notebook(lesson, data):
-    """Execute the lesson as a notebook on data; return the notebook and its wall time."""
+    """Execute the lesson as a notebook on data, beside a copy of data/; return the notebook
+    and its wall time. Lesson 08's last cell serves its page until stopped: it is run as a
+    script instead, and its output is the address it printed and a screenshot of the page."""
     nb = jupytext.read(ROOT / lesson)
+    serving = nb.cells[-1] if lesson == SERVER else None
+    if serving:
+        nb.cells = nb.cells[:-1]
     with tempfile.TemporaryDirectory() as folder:
+        shutil.copytree(ROOT / "data", Path(folder) / "data")
         env = dict(os.environ, MNIST_NPZ=os.path.abspath(data), KERAS_HOME=folder)
         env.pop("PYTEST_CURRENT_TEST", None)
         client = NotebookClient(
@@ -70,7 +79,70 @@ def run_notebook(lesson, data):
         started = time.perf_counter()
         # The kernel's own stderr, TensorFlow's start-up lines, shows in the notebook instead.
         client.execute(env=env, stderr=subprocess.DEVNULL)
+        if serving:
+            shutil.copy(ROOT / lesson, folder)  # it loads the model the notebook just saved
+            serving.outputs = serve_and_screenshot(Path(folder) / lesson, env)
+            nb.cells.append(serving)
         return nb, time.perf_counter() - started
+
+
+def serve_and_screenshot(script, env):
+    """Run lesson 08 as a script, draw a 4 on its page in headless Chromium, and return the
+    notebook outputs of its last cell: what it printed, and the screenshot."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    process = subprocess.Popen(
+        [sys.executable, str(script), "--no-browser"],
+        cwd=script.parent,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    printed = []
+    for line in process.stdout:
+        if line.startswith("Open http://"):
+            url = line.split()[1]
+            printed.append(line.replace(url, "http://127.0.0.1:PORT/"))
+            break
+    else:
+        raise SystemExit(f"{script.name} stopped before it printed its address")
+    printed.append(process.stdout.readline())
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=900,560"):
+        options.add_argument(flag)
+    options.add_argument("--disable-background-networking")
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    try:
+        driver.get(url)
+        pad = driver.find_element(By.ID, "pad")
+        for stroke in ([(90, 50), (70, 160), (190, 160)], [(160, 70), (150, 250)]):  # a 4
+            actions = ActionChains(driver, duration=20)
+            actions.move_to_element_with_offset(pad, stroke[0][0] - 140, stroke[0][1] - 140)
+            actions.click_and_hold()
+            for (x0, y0), (x1, y1) in zip(stroke, stroke[1:]):
+                points = [(x0 + (x1 - x0) * i // 10, y0 + (y1 - y0) * i // 10) for i in range(11)]
+                for (a, b), (c, d) in zip(points, points[1:]):
+                    actions.move_by_offset(c - a, d - b)
+            actions.release().perform()
+            time.sleep(1)
+        WebDriverWait(driver, 20).until(lambda d: d.find_element(By.ID, "guess").text != "?")
+        png = driver.get_screenshot_as_base64()
+    finally:
+        driver.quit()
+    process.send_signal(signal.SIGINT)
+    out, _ = process.communicate(timeout=60)
+    printed.append(out)
+    return [
+        nbformat.v4.new_output("stream", name="stdout", text="".join(printed)),
+        nbformat.v4.new_output("display_data", data={"image/png": png}),
+    ]
 
 
 def output_text(output):
@@ -84,16 +156,17 @@ def output_text(output):
 def page_of(lesson, nb, seconds, figures):
     """The page's Markdown; each figure's PNG bytes are put in figures, under their file name."""
     stem = lesson.removesuffix(".py")
-    title = nb.cells[0].source.split('"""')[1].splitlines()[0]
+    title, opening = nb.cells[0].source.split("\n", 1)  # the lesson's title cell
     versions = versions_line()
     parts = [
         HEADER.format(lesson=lesson),
-        f"# {title}",
+        title,
         f"[`{lesson}`](../{lesson}) run as a notebook on the full MNIST (60,000 training and "
         f"10,000 test digits), {versions}. Run time: {run_time(seconds)}. Under each cell is "
         "what it printed and drew, as it came.",
+        opening.strip("\n"),
     ]
-    for cell in nb.cells:
+    for cell in nb.cells[1:]:
         if cell.cell_type == "markdown":
             parts.append(cell.source)
             continue
