@@ -107,6 +107,7 @@ def read_mnist_npz(path):
     return mnist
 
 
+# %%
 socket.setdefaulttimeout(30)
 if args.data == cached_file and not os.path.exists(cached_file):
     print("MNIST is downloaded once (11 MB), waiting 30 s at most; --quick skips it")

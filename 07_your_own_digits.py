@@ -113,6 +113,7 @@ def read_mnist_npz(path):
     return mnist
 
 
+# %%
 socket.setdefaulttimeout(30)
 if args.data == cached_file and not os.path.exists(cached_file):
     print("MNIST is downloaded once (11 MB), waiting 30 s at most; --quick skips it")
@@ -152,7 +153,10 @@ from tensorflow.keras import layers
 model_name = "mnist_dense.keras" if data_name == "MNIST" else "mnist_dense_sample.keras"
 model_file = os.path.join(os.path.dirname(globals().get("__file__", "")), "models", model_name)
 if os.path.exists(model_file):
-    model = keras.models.load_model(model_file)
+    try:
+        model = keras.models.load_model(model_file)
+    except Exception as err:  # a damaged file, or one another Keras saved
+        raise SystemExit(f"Cannot load {model_file}: {err}. Delete it to train again.") from None
     print(f"Loaded {model_file}, trained on {data_name} by an earlier run (delete it to retrain)")
 else:
     model = keras.Sequential(
@@ -175,6 +179,8 @@ else:
     print(f"Saved {model_file}, trained on {data_name} ({len(x_train)} training images)")
 test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=32, verbose=2)
 print(f"Test accuracy: {test_accuracy:.4f}")
+if data_name == "Bundled sample":  # 4,000 training images, not 60,000
+    print("Expected: about 0.93 on the sample; 0.9787 on full MNIST, as in the video (~0.98)")
 
 # %% [markdown]
 # ## The loaded model is the same model / 加载的模型就是原来的模型
@@ -544,11 +550,13 @@ for file in image_files:
     row_lengths = [len(row) for row in rows]
     starts = np.cumsum([0, *row_lengths])
     text = " ".join("".join(digits[a:b]) for a, b in zip(starts[:-1], starts[1:]))
+    drawn = len(readings) < 15  # the figures draw the first 15: only they keep their pixels
     readings.append(
         dict(
             file=file,
-            grey=grey,
-            ink=ink,
+            grey=grey if drawn else None,
+            ink=ink if drawn else None,
+            naive=naive_input(grey),
             boxes=boxes,
             inputs=inputs,
             text=text,
@@ -578,7 +586,7 @@ for file in image_files:
 
 # %%
 labelled = [r for r in readings if r["label"] is not None and len(r["label"]) == 1]
-naive_inputs = np.array([naive_input(r["grey"]) for r in labelled]).reshape(-1, 784)
+naive_inputs = np.array([r["naive"] for r in labelled]).reshape(-1, 784)
 naive_digits = np.argmax(model(naive_inputs, training=False).numpy(), axis=1)
 naive_right = sum(str(d) == r["label"] for d, r in zip(naive_digits, labelled))
 prepared_right = sum(r["text"] == r["label"] for r in labelled)

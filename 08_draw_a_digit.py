@@ -114,6 +114,7 @@ def read_mnist_npz(path):
     return mnist
 
 
+# %%
 socket.setdefaulttimeout(30)
 if args.data == cached_file and not os.path.exists(cached_file):
     print("MNIST is downloaded once (11 MB), waiting 30 s at most; --quick skips it")
@@ -149,7 +150,10 @@ from tensorflow.keras import layers
 model_name = "mnist_dense.keras" if data_name == "MNIST" else "mnist_dense_sample.keras"
 model_file = os.path.join(os.path.dirname(globals().get("__file__", "")), "models", model_name)
 if os.path.exists(model_file):
-    model = keras.models.load_model(model_file)
+    try:
+        model = keras.models.load_model(model_file)
+    except Exception as err:  # a damaged file, or one another Keras saved
+        raise SystemExit(f"Cannot load {model_file}: {err}. Delete it to train again.") from None
     print(f"Loaded {model_file}, trained on {data_name} by an earlier run (delete it to retrain)")
 else:
     model = keras.Sequential(
@@ -172,6 +176,8 @@ else:
     print(f"Saved {model_file}, trained on {data_name} ({len(x_train)} training images)")
 test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=32, verbose=2)
 print(f"Test accuracy: {test_accuracy:.4f}")
+if data_name == "Bundled sample":  # 4,000 training images, not 60,000
+    print("Expected: about 0.93 on the sample; 0.9787 on full MNIST, as in the video (~0.98)")
 
 # %% [markdown]
 # ## Prepare a digit the MNIST way / 按 MNIST 的方法准备数字

@@ -12,6 +12,7 @@ import re
 import numpy as np
 import pytest
 from conftest import (
+    ROOT,
     SAMPLE,
     code_under,
     keras_warnings_aside,
@@ -235,6 +236,12 @@ def test_first_run_trains_saves_and_reads_the_bundled_examples(first_run, lesson
 
 def test_it_does_not_hurt_mnist(first_run):
     out = first_run.stdout
+    # On the sample it says what to expect there, and on full MNIST, as its page shows.
+    sample, full = re.search(
+        r"^Expected: about ([0-9.]+) .*; ([0-9.]+) on full MNIST", out, re.M
+    ).groups()
+    page = (ROOT / "docs" / "07_your_own_digits.md").read_text(encoding="utf-8")
+    assert float(full) == float(re.search(r"^Test accuracy: ([0-9.]+)$", page, re.M).group(1))
     steps = float(re.search(r"through the same steps: ([0-9.]+) accuracy", out).group(1))
     evaluate = float(re.search(r"^Test accuracy: ([0-9.]+)$", out, re.M).group(1))
     assert abs(steps - evaluate) <= 0.005 and evaluate >= 0.9
@@ -363,3 +370,30 @@ def test_each_bad_input_gets_one_line_and_the_others_are_read(second_run, photos
     assert len(re.findall(r"^Read ", result.stdout, re.M)) == 21
     # The learner's files are only read: the same files, byte for byte, and nothing beside them.
     assert before == after
+
+
+def test_a_damaged_model_file_gets_one_line(tmp_path, monkeypatch):
+    """The model cell of 07 (and 08), in this process, with a stand-in for Keras whose
+    load_model() fails as it does on a file that is not a model."""
+    import sys
+    import types
+
+    def load_model(path):
+        raise ValueError(f"File format not supported: filepath={path}")
+
+    keras = types.SimpleNamespace(models=types.SimpleNamespace(load_model=load_model))
+    tensorflow = types.ModuleType("tensorflow")
+    tensorflow.keras = types.ModuleType("tensorflow.keras")
+    tensorflow.keras.layers = None
+    monkeypatch.setitem(sys.modules, "tensorflow", tensorflow)
+    monkeypatch.setitem(sys.modules, "tensorflow.keras", tensorflow.keras)
+    (tmp_path / "models").mkdir()
+    damaged = tmp_path / "models" / "mnist_dense_sample.keras"
+    damaged.write_bytes(b"not a zip")
+    namespace = {"__file__": str(tmp_path / LESSON), "os": os, "keras": keras}
+    namespace["data_name"] = "Bundled sample"
+    with pytest.raises(SystemExit) as stop:
+        exec(compile(code_under(LESSON, "Train once, save, load"), LESSON, "exec"), namespace)
+    assert str(stop.value).startswith(f"Cannot load {damaged}: File format not supported")
+    assert str(stop.value).endswith("Delete it to train again.")
+    assert damaged.read_bytes() == b"not a zip"  # left as it was

@@ -29,6 +29,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 import numpy as np
+from make_notebooks import is_setup
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +37,7 @@ DOCS = ROOT / "docs"
 # Every lesson but 00_check_setup.py, whose output tells of the machine it runs on.
 LESSONS = sorted(p.name for p in ROOT.glob("[0-9][0-9]_*.py") if not p.name.startswith("00_"))
 SERVER = "08_draw_a_digit.py"  # serves its page until stopped
+SETUP_SUMMARY = "Setup: flags and where MNIST comes from (the same in every lesson)"
 HEADER = "<!-- Made by tools/render.py from {lesson}; edit the lesson, not this page. -->"
 
 
@@ -115,7 +117,7 @@ def serve_and_screenshot(script, env):
     printed.append(process.stdout.readline())
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium")
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=900,560"):
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1100,600"):
         options.add_argument(flag)
     options.add_argument("--disable-background-networking")
     driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
@@ -170,6 +172,8 @@ def page_of(lesson, nb, seconds, figures):
         if cell.cell_type == "markdown":
             parts.append(cell.source)
             continue
+        if is_setup(cell):  # folded, so that the video's code is the first code one sees
+            parts.append(f"<details>\n<summary>{SETUP_SUMMARY}</summary>")
         parts.append(f"```python\n{cell.source}\n```")
         text = ""
         for output in cell.outputs:
@@ -187,6 +191,8 @@ def page_of(lesson, nb, seconds, figures):
             parts.append(f"![A figure of {lesson}]({stem}/{name})")
         if text:
             parts.append(f"```text\n{text}```")
+        if is_setup(cell):
+            parts.append("</details>")
     return "\n\n".join(parts) + "\n"
 
 
