@@ -113,7 +113,7 @@ if tf is not None:
         "Devices", ", ".join(device.name.removeprefix("/physical_device:") for device in devices)
     )
     if not tf.config.list_physical_devices("GPU"):
-        report("", "no GPU: fine. Lesson 02 took 32 s on 2 CPU cores (docs/02_sequential_model.md)")
+        report("", "no GPU: fine. Lesson 02 took 26 s on 2 CPU cores (docs/02_sequential_model.md)")
     # TensorFlow's C++ side prints them while it starts, before any setting can quiet them.
     report("", "the I0000/E0000 lines above (oneDNN, cuda, cuInit) are harmless without a GPU")
     report("", "上面的 I0000/E0000 几行（oneDNN、cuda、cuInit）在没有 GPU 时无害，可以忽略")

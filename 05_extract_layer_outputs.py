@@ -223,14 +223,14 @@ def show(figure, name):
 # `my_layer` turns each digit into 256 numbers. Here they are for 2,000 test digits, turned
 # into two numbers each (their two main directions, PCA with numpy's SVD) and drawn as one
 # point per digit, coloured by its true label. Untrained, the digits lie mixed together.
-# The figure then trains the same model, as lesson 02 does (not in the video: the extraction
-# above needs no training), and the same digits fall apart into groups: those 256 numbers
-# are what the last layer tells the digits apart with.
+# The figure then trains the same model for one epoch, compiled as lesson 02 compiles it
+# (not in the video: the extraction above needs no training), and the same digits fall apart
+# into groups: those 256 numbers are what the last layer tells the digits apart with.
 #
 # `my_layer` 把每个数字变成 256 个数。这里取 2,000 张测试图片，把这 256 个数压缩成两个（它们变化
 # 最大的两个方向，用 numpy 的 SVD 做 PCA），每张图片画成一个点，颜色是它的真实标签。没有训练时，
-# 各个数字混在一起。然后图里按第 02 课的方法训练同一个模型（不在视频里：上面的提取不需要训练），
-# 同样的数字就分成了一团一团：最后一层正是靠这 256 个数来区分数字的。
+# 各个数字混在一起。然后图里按第 02 课的方法编译同一个模型，训练一个 epoch（不在视频里：上面的
+# 提取不需要训练），同样的数字就分成了一团一团：最后一层正是靠这 256 个数来区分数字的。
 
 
 # %%
@@ -250,11 +250,11 @@ model.compile(
     metrics=["accuracy"],
     steps_per_execution=512,  # as in 02: faster on a CPU, same numbers
 )
-model.fit(x_train, y_train, batch_size=32, epochs=5, verbose=0)  # for this figure only
+model.fit(x_train, y_train, batch_size=32, epochs=1, verbose=0)  # for this figure only
 trained = main_directions(extractor.predict(digits, batch_size=1000, verbose=0))
 
 figure, axes = plt.subplots(1, 2, figsize=(11, 5), layout="constrained")
-for ax, points, state in zip(axes, (untrained, trained), ("untrained", "trained, 5 epochs")):
+for ax, points, state in zip(axes, (untrained, trained), ("untrained", "trained, 1 epoch")):
     dots = ax.scatter(*points.T, c=labels, cmap="tab10", vmin=-0.5, vmax=9.5, s=5)
     ax.set(title=f"my_layer, {state}", xlabel="first main direction", ylabel="second")
 figure.colorbar(dots, ax=axes, ticks=range(10), label="true digit")

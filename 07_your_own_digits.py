@@ -703,7 +703,8 @@ for number, reading in enumerate(readings[:15], start=1):
 # %%
 shown = labelled[:8]
 if shown:
-    figure, axes = plt.subplots(2, len(shown), figsize=(1.5 * len(shown) + 1, 3.6), squeeze=False)
+    size = (1.5 * len(shown) + 1, 3.6)
+    figure, axes = plt.subplots(2, len(shown), figsize=size, squeeze=False, layout="constrained")
     for column, reading in enumerate(shown):
         naive = naive_digits[column]
         pairs = [(naive_inputs[column], str(naive)), (reading["inputs"][0], reading["text"])]

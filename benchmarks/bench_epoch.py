@@ -41,22 +41,28 @@ def lessons_steps_per_execution():
     return int(found[0])
 
 
+def training_data(samples, data):
+    """(x, y): the first `samples` real training digits of the mnist.npz `data`, prepared as the
+    lessons prepare them; without data, random images of MNIST's shape whose labels follow a
+    fixed linear rule, which a network can learn, so that the losses move and compare."""
+    import numpy as np
+
+    if data:
+        with open(data, "rb") as file, np.load(file, allow_pickle=False) as f:
+            x = f["x_train"][:samples].reshape(-1, 28 * 28).astype("float32") / 255.0
+            return x, f["y_train"][:samples]
+    rng = np.random.default_rng(0)
+    x = rng.random((samples, 784), dtype=np.float32)
+    return x, np.argmax(x @ rng.standard_normal((784, 10)).astype(np.float32), axis=1)
+
+
 def worker(config, samples, epochs, data):
     """Train in this process and print one JSON line: epoch times, losses, peak memory."""
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
-    import numpy as np
     from tensorflow import keras
     from tensorflow.keras import layers
 
-    if data:  # the first `samples` real training digits, prepared as the lessons prepare them
-        with open(data, "rb") as file, np.load(file, allow_pickle=False) as f:
-            x = f["x_train"][:samples].reshape(-1, 28 * 28).astype("float32") / 255.0
-            y = f["y_train"][:samples]
-    else:
-        rng = np.random.default_rng(0)
-        x = rng.random((samples, 784), dtype=np.float32)
-        # Labels a network can learn (a fixed linear rule): the losses move and compare.
-        y = np.argmax(x @ rng.standard_normal((784, 10)).astype(np.float32), axis=1)
+    x, y = training_data(samples, data)
 
     keras.utils.set_random_seed(42)
     model = keras.Sequential(

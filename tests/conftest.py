@@ -46,6 +46,11 @@ def lesson_env(**extra):
         https_proxy=REFUSING_PROXY,
         PYTHONWARNINGS="always",  # show every Python warning, so the tests see them
         PYTHONIOENCODING="utf-8",
+        # One thread for each TensorFlow process: the tests run a process on each core, and
+        # TensorFlow's thread pools would otherwise spin against each other. The same numbers.
+        TF_NUM_INTRAOP_THREADS="1",
+        TF_NUM_INTEROP_THREADS="1",
+        OMP_NUM_THREADS="1",
     )
     env.update(extra)
     return env
@@ -230,3 +235,24 @@ def make_own_digits():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+# The files whose tests take longest, first: xdist hands out whole files in collection order,
+# two to each worker at the start, so that the slow ones overlap and the quick ones fill in.
+SLOWEST_FIRST = [
+    "test_lessons.py",
+    "test_own_digits.py",
+    "test_exercises.py",
+    "test_notebooks.py",
+    "test_data.py",
+    "test_benchmark.py",
+    "test_check_setup.py",
+]
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        name = item.path.name
+        return SLOWEST_FIRST.index(name) if name in SLOWEST_FIRST else len(SLOWEST_FIRST)
+
+    items.sort(key=rank)  # a stable sort: each file's tests keep their order

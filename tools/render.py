@@ -117,7 +117,7 @@ def serve_and_screenshot(script, env):
     printed.append(process.stdout.readline())
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium")
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1100,600"):
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1100,760"):
         options.add_argument(flag)
     options.add_argument("--disable-background-networking")
     driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
