@@ -254,6 +254,19 @@ def resized(array, width, height):
     return np.asarray(Image.fromarray(array.astype(np.float32)).resize((width, height), kind))
 
 
+def fitted_to(array, longest):
+    """The array resized so that its longer side is `longest` pixels, its aspect kept."""
+    scale = longest / max(array.shape)
+    height, width = array.shape
+    return resized(array, max(1, round(width * scale)), max(1, round(height * scale)))
+
+
+def trimmed(array):
+    """The array cropped to the rows and columns that hold anything above 0."""
+    rows, cols = np.flatnonzero(array.max(axis=1) > 0), np.flatnonzero(array.max(axis=0) > 0)
+    return array[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
 def ink_of(grey):
     """The ink, 0 (paper) to 1 (a full stroke), whatever the paper, its shadows and its light.
 
@@ -398,15 +411,10 @@ def mnist_steps(ink, box):
     top, left, bottom, right = box
     margin = max(1, round(0.05 * max(bottom - top, right - left)))  # the strokes' faint edges
     top, left = max(0, top - margin), max(0, left - margin)
-    crop = ink[top : bottom + margin, left : right + margin]
-    rows, cols = np.flatnonzero(crop.max(axis=1) > 0), np.flatnonzero(crop.max(axis=0) > 0)
-    crop = crop[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    crop = trimmed(ink[top : bottom + margin, left : right + margin])
     # Work at 4 times MNIST's scale (the longest side 80 pixels), where strokes can be measured.
-    scale = 80 / max(crop.shape)
-    large = resized(
-        crop, max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale))
-    )
-    fitted = resized(large, max(1, round(large.shape[1] / 4)), max(1, round(large.shape[0] / 4)))
+    large = fitted_to(crop, 80)
+    fitted = fitted_to(large, 20)
     stroke = large > 0.5
     inside = stroke[1:-1, 1:-1] & stroke[:-2, 1:-1] & stroke[2:, 1:-1]
     inside &= stroke[1:-1, :-2] & stroke[1:-1, 2:]
@@ -416,12 +424,7 @@ def mnist_steps(ink, box):
     for _ in range(round((4 * MNIST_STROKE - width) / 2)):  # thicken by a pixel a side
         shifted = [np.roll(thick, 1, 0), np.roll(thick, -1, 0), np.roll(thick, 1, 1)]
         thick = np.max([thick, *shifted, np.roll(thick, -1, 1)], axis=0)
-    rows, cols = np.flatnonzero(thick.max(axis=1) > 0), np.flatnonzero(thick.max(axis=0) > 0)
-    thick = thick[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    scale = 20 / max(thick.shape)
-    thickened = resized(
-        thick, max(1, round(thick.shape[1] * scale)), max(1, round(thick.shape[0] * scale))
-    )
+    thickened = fitted_to(trimmed(thick), 20)
     padded = np.zeros((28, 28), np.float32)
     height, width = thickened.shape
     padded[
