@@ -267,6 +267,12 @@ def trimmed(array):
     return array[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
 
+def on_light_paper(grey):
+    """Whether the image is drawn on a light ground: its border, taken to be paper, is light."""
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    return np.median(border) >= 128
+
+
 def ink_of(grey):
     """The ink, 0 (paper) to 1 (a full stroke), whatever the paper, its shadows and its light.
 
@@ -278,8 +284,7 @@ def ink_of(grey):
         raise ValueError(f"{grey.shape[1]}x{grey.shape[0]} pixels is too small for a digit")
     if grey.max() - grey.min() < 24:
         raise ValueError("no digit: the image is a single shade (a blank page, or all ink)")
-    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    if np.median(border) < 128:  # light ink on a dark ground (a canvas): make it dark on light
+    if not on_light_paper(grey):  # light ink on a dark ground (a canvas): make it dark on light
         grey = 255 - grey
     height, width = grey.shape
     block = max(4, max(height, width) // 12)
@@ -464,8 +469,7 @@ def digit_box(ink):
 
 def naive_input(grey):
     """What a newcomer tries first: the whole image resized to 28x28, made light on dark."""
-    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    if np.median(border) >= 128:
+    if on_light_paper(grey):
         grey = 255 - grey
     return (resized(grey, 28, 28) / 255.0).reshape(28 * 28).astype("float32")
 

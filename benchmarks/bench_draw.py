@@ -11,7 +11,6 @@ Run:
 """
 
 import argparse
-import importlib.util
 import io
 import os
 import signal
@@ -26,20 +25,17 @@ import numpy as np
 from PIL import Image
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "data"))
+import make_own_digits  # noqa: E402
 
 
 def canvases(count):
     """PNGs of the sample's first test digits, drawn as a pen would on the page's canvas."""
-    spec = importlib.util.spec_from_file_location(
-        "make", os.path.join(ROOT, "data", "make_own_digits.py")
-    )
-    make = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(make)
     with np.load(os.path.join(ROOT, "data", "mnist_sample.npz"), allow_pickle=False) as npz:
         digits, labels = npz["x_test"][:count], npz["y_test"][:count]
     pngs = []
     for digit in digits:
-        stroke = make.pen_stroke(digit, 180, "thick")
+        stroke = make_own_digits.pen_stroke(digit, 180, "thick")
         canvas = np.zeros((280, 280), np.uint8)
         top, left = (280 - stroke.shape[0]) // 2, (280 - stroke.shape[1]) // 2
         canvas[top : top + stroke.shape[0], left : left + stroke.shape[1]] = stroke * 255
