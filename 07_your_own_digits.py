@@ -226,25 +226,34 @@ print(f"load_weights({os.path.basename(weights_file)!r}) into a fresh copy, the 
 from PIL import Image, ImageOps
 
 LARGEST_SIDE = 1600  # a photo is shrunk to this first: a 12-megapixel one costs no more
+LARGEST_PHOTO = 50_000_000  # pixels: a larger image is refused before it is decoded
 MNIST_STROKE = 2.7  # MNIST's median stroke width, in pixels of its 20x20 box
+Image.MAX_IMAGE_PIXELS = None  # open_grey() checks the size itself, after a JPEG's draft()
 
 
 def open_grey(file):
     """An image file (a path or a file object) as grey levels 0..255: upright as its EXIF
-    says, transparency laid on white, at most LARGEST_SIDE pixels a side."""
+    says, transparency laid on white, at most LARGEST_SIDE pixels a side. ValueError when it
+    has more than LARGEST_PHOTO pixels: that is known from its header, before decoding."""
     with Image.open(file) as image:
         image.draft("L", (LARGEST_SIDE, LARGEST_SIDE))  # a JPEG decodes at a fraction of its size
-        image = ImageOps.exif_transpose(image)
+        if image.width * image.height > LARGEST_PHOTO:
+            megapixels = f"{image.width * image.height / 1e6:.0f} megapixels"
+            raise ValueError(f"too large: {megapixels}, over {LARGEST_PHOTO // 10**6}")
         if image.mode.startswith("I") or image.mode == "F":  # 16-bit or 32-bit grey levels
-            image = Image.fromarray(np.asarray(image, dtype=np.float32) / 257)
+            grey = Image.fromarray(np.asarray(image, dtype=np.float32) / 257)
         elif "A" in image.mode or "transparency" in image.info:
-            image = Image.alpha_composite(
-                Image.new("RGBA", image.size, "white"), image.convert("RGBA")
-            )
-        if image.mode != "F":
-            image = image.convert("L")
-        image.thumbnail((LARGEST_SIDE, LARGEST_SIDE), Image.Resampling.BOX)
-        return np.clip(np.asarray(image, dtype=np.float32), 0, 255)
+            grey = image.convert("LA")
+        else:
+            grey = image.convert("L")
+    grey.thumbnail((LARGEST_SIDE, LARGEST_SIDE), Image.Resampling.BOX)  # one full-size copy
+    if grey.mode == "LA":  # transparent parts are paper
+        page = Image.new("L", grey.size, 255)
+        page.paste(grey.convert("L"), mask=grey.getchannel("A"))
+        page.info = grey.info
+        grey = page
+    grey = ImageOps.exif_transpose(grey)
+    return np.clip(np.asarray(grey, dtype=np.float32), 0, 255)
 
 
 def resized(array, width, height):
@@ -490,13 +499,32 @@ def naive_input(grey):
 
 # %%
 import re
+import stat
 
 from PIL import UnidentifiedImageError
 
+try:
+    from pillow_heif import register_heif_opener  # iPhone photos: HEIC
+
+    register_heif_opener()
+except ImportError:
+    register_heif_opener = None
+
 my_images = []  # in a notebook: ["photo.jpg", "my_digits/"]
-IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp")
+IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".heic", ".heif")
 examples = os.path.join(os.path.dirname(globals().get("__file__", "")), "data", "own_digits")
 named = args.images or my_images or [examples]
+
+
+def shown(name):
+    """A file name as one printable line, as ls shows it: bytes that are not UTF-8 (\\xff) and
+    control characters (\\n) escaped, and then the name quoted."""
+    text = os.fsencode(name).decode("utf-8", "backslashreplace")
+    for character in set(text):
+        if not character.isprintable():
+            text = text.replace(character, repr(character)[1:-1])
+    return name if text == name else f"'{text}'"
+
 
 image_files, problems = [], []  # problems: what could not be read
 for name in named:
@@ -509,13 +537,13 @@ for name in named:
         ]
         if not found:
             problems.append(name)
-            print(f"Cannot read {name}: a folder with no images in it")
+            print(f"Cannot read {shown(name)}: a folder with no images in it")
         image_files += found
-    elif os.path.isfile(name):
+    elif os.path.exists(name):
         image_files.append(name)
     else:
         problems.append(name)
-        print(f"Cannot read {name}: no such file or folder")
+        print(f"Cannot read {shown(name)}: no such file or folder")
 
 
 def label_of(file):
@@ -530,14 +558,28 @@ def label_of(file):
     return None
 
 
-def prepared(file):
-    """(grey, ink, rows of digit boxes) of an image file; ValueError says what is wrong."""
+def opened(file):
+    """open_grey() of a regular file only (a FIFO or a device would never end), with what went
+    wrong as a ValueError."""
     try:
-        grey = open_grey(file)
+        if not stat.S_ISREG(os.stat(file).st_mode):
+            raise ValueError("not a regular file (a pipe, a device or a socket)")
+        return open_grey(file)
+    except ValueError:  # too large, or not a regular file
+        raise
+    except (FileNotFoundError, PermissionError) as err:  # gone since, or not ours to read
+        raise ValueError(err.strerror.lower()) from None
     except UnidentifiedImageError:
+        if file.lower().endswith((".heic", ".heif")) and register_heif_opener is None:
+            raise ValueError("an iPhone photo (HEIC): pip install pillow-heif to read it") from None
         raise ValueError("not an image that Pillow can read") from None
     except Exception as err:  # a truncated or damaged file
         raise ValueError(f"a damaged image ({err})") from None
+
+
+def prepared(file):
+    """(grey, ink, rows of digit boxes) of an image file; ValueError says what is wrong."""
+    grey = opened(file)
     ink = ink_of(grey)
     return grey, ink, find_digits(ink)
 
@@ -548,7 +590,7 @@ for file in image_files:
         grey, ink, rows = prepared(file)
     except ValueError as err:
         problems.append(file)
-        print(f"Cannot read {file}: {err}")
+        print(f"Cannot read {shown(file)}: {err}")
         continue
     boxes = [box for row in rows for box in row]
     inputs = np.array([mnist_input(ink, box) for box in boxes])
@@ -571,7 +613,7 @@ for file in image_files:
             label=label_of(file),
         )
     )
-    print(f"Read {file}: {text}")
+    print(f"Read {shown(file)}: {text}")
     for number, scores in enumerate(probabilities, start=1):
         first, second, third = np.argsort(scores)[::-1][:3]
         print(
@@ -605,7 +647,7 @@ for reading in sheets:
     right = 0  # a digit too many or too few shifts all that follow: none counts as right
     if len(read) == len(label):
         right = sum(a == b for a, b in zip(read, label))
-    print(f"{reading['file']}: {right} of {len(label)} digits right, in reading order")
+    print(f"{shown(reading['file'])}: {right} of {len(label)} digits right, in reading order")
 
 # %% [markdown]
 # ## It does not hurt MNIST / 对 MNIST 本身没有坏处
@@ -695,7 +737,8 @@ for number, reading in enumerate(readings[:15], start=1):
     colors = ["tab:blue" if d == np.argmax(first) else "lightgrey" for d in range(10)]
     bars.bar(range(10), first, color=colors)
     bars.set(xticks=range(10), ylim=(0, 1), title="probabilities, digit 1", xlabel="digit")
-    figure.suptitle(f"{os.path.basename(reading['file'])}; model trained on {data_name}")
+    name = shown(os.path.basename(reading["file"]))
+    figure.suptitle(f"{name}; model trained on {data_name}", parse_math=False)
     show(figure, f"07_steps_{number:02}.png")
 
 # %% [markdown]

@@ -199,25 +199,34 @@ if data_name == "Bundled sample":  # 4,000 training images, not 60,000
 from PIL import Image, ImageOps
 
 LARGEST_SIDE = 1600  # a photo is shrunk to this first: a 12-megapixel one costs no more
+LARGEST_PHOTO = 50_000_000  # pixels: a larger image is refused before it is decoded
 MNIST_STROKE = 2.7  # MNIST's median stroke width, in pixels of its 20x20 box
+Image.MAX_IMAGE_PIXELS = None  # open_grey() checks the size itself, after a JPEG's draft()
 
 
 def open_grey(file):
     """An image file (a path or a file object) as grey levels 0..255: upright as its EXIF
-    says, transparency laid on white, at most LARGEST_SIDE pixels a side."""
+    says, transparency laid on white, at most LARGEST_SIDE pixels a side. ValueError when it
+    has more than LARGEST_PHOTO pixels: that is known from its header, before decoding."""
     with Image.open(file) as image:
         image.draft("L", (LARGEST_SIDE, LARGEST_SIDE))  # a JPEG decodes at a fraction of its size
-        image = ImageOps.exif_transpose(image)
+        if image.width * image.height > LARGEST_PHOTO:
+            megapixels = f"{image.width * image.height / 1e6:.0f} megapixels"
+            raise ValueError(f"too large: {megapixels}, over {LARGEST_PHOTO // 10**6}")
         if image.mode.startswith("I") or image.mode == "F":  # 16-bit or 32-bit grey levels
-            image = Image.fromarray(np.asarray(image, dtype=np.float32) / 257)
+            grey = Image.fromarray(np.asarray(image, dtype=np.float32) / 257)
         elif "A" in image.mode or "transparency" in image.info:
-            image = Image.alpha_composite(
-                Image.new("RGBA", image.size, "white"), image.convert("RGBA")
-            )
-        if image.mode != "F":
-            image = image.convert("L")
-        image.thumbnail((LARGEST_SIDE, LARGEST_SIDE), Image.Resampling.BOX)
-        return np.clip(np.asarray(image, dtype=np.float32), 0, 255)
+            grey = image.convert("LA")
+        else:
+            grey = image.convert("L")
+    grey.thumbnail((LARGEST_SIDE, LARGEST_SIDE), Image.Resampling.BOX)  # one full-size copy
+    if grey.mode == "LA":  # transparent parts are paper
+        page = Image.new("L", grey.size, 255)
+        page.paste(grey.convert("L"), mask=grey.getchannel("A"))
+        page.info = grey.info
+        grey = page
+    grey = ImageOps.exif_transpose(grey)
+    return np.clip(np.asarray(grey, dtype=np.float32), 0, 255)
 
 
 def resized(array, width, height):
@@ -491,58 +500,92 @@ def read_drawing(png):
 # %% [markdown]
 # ## The server / 服务器
 #
-# `http.server` from Python's standard library, a thread per request. It answers three
-# things: the page at `/`, a prediction at `POST /predict`, and a short JSON error for
-# anything else. Only this machine can reach it, and a request must name it in its `Host`
-# header, so that another web site cannot use it through your browser (DNS rebinding); a body
-# over 2 MB is refused before it is read. Each refused request logs one line.
+# `http.server` from Python's standard library, a thread per connection, answers the page at
+# `/` and a prediction at `POST /predict`; anything else gets a JSON error and one log line,
+# never a traceback. Any web site you visit can make your browser send it requests, so it is
+# as careful as Jupyter's server: one `Host` that names it (against DNS rebinding), no POST
+# from another site's `Origin` or not `image/png`; sizes checked before reading or decoding (a
+# body over 2 MB, a PNG over 1,000x1,000 pixels: 413); a connection silent for 10 s closed, 64
+# at once at most (then 503), so that slow clients never keep your drawing waiting.
 #
-# 服务器用 Python 标准库的 `http.server`，每个请求一个线程。它只回答三件事：`/` 返回网页，
-# `POST /predict` 返回预测，其他请求都返回一条简短的 JSON 错误。只有本机能访问它，而且请求的 `Host`
-# 必须是它自己，这样别的网站就无法借你的浏览器使用它（DNS rebinding）；超过 2 MB 的请求不读就拒绝。
-# 每个被拒绝的请求打印一行日志。
+# 服务器用 Python 标准库的 `http.server`，每个连接一个线程：`/` 返回网页，`POST /predict` 返回预测；
+# 其他请求都得到一条 JSON 错误和一行日志，绝不会有 traceback。你访问的任何网站都能让你的浏览器向它发
+# 请求，所以它和 Jupyter 的服务器一样谨慎：请求必须有唯一一个写明它自己的 `Host`（防止 DNS rebinding
+# ），不接受来自其他网站 `Origin` 的 POST，也不接受不是 `image/png` 的 POST；先检查大小，再读取或解
+# 码（超过 2 MB 的请求体、超过 1,000x1,000 像素的 PNG 返回 413）；一个连接 10 秒没有动静就关闭，同时
+# 最多 64 个连接（再多返回 503），这样慢吞吞的客户端永远不会让你的画等着。
 
 # %%
 import json
+import re
+import sys
 import threading
 import webbrowser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-LARGEST_BODY = 2 * 1024 * 1024
+LARGEST_BODY = 2 * 1024 * 1024  # bytes; a canvas of the page is about 20 KB
+LARGEST_CANVAS = 1000 * 1000  # pixels
+LARGEST_HEADERS = 16 * 1024  # bytes, all headers together
+IDLE_SECONDS = 10  # a connection that sends nothing this long is closed
+MOST_CONNECTIONS = 64  # served at once; the next one is answered 503
 page_file = os.path.join(
     os.path.dirname(globals().get("__file__", "")), "data", "draw_a_digit.html"
 )
 with open(page_file, "rb") as file:
     page = file.read()
 model_lock = threading.Lock()  # one prediction at a time, whatever the threads
+log_lock = threading.Lock()  # one log line at a time: lines never run together
+
+
+def log(line):
+    with log_lock:
+        print(line, flush=True)
+
+
+def printable(text):
+    """Text from a request, safe to log: at most 100 characters, control characters escaped."""
+    return repr(text[:100])[1:-1]
+
+
+def canvas_pixels(png):
+    """The pixels of a PNG, read from its header before anything is decoded; ValueError when
+    the bytes are no PNG image."""
+    if not png.startswith(PNG_SIGNATURE):
+        raise ValueError("the body is not a PNG image")
+    try:
+        with Image.open(io.BytesIO(png)) as image:
+            return image.width * image.height
+    except Exception:
+        raise ValueError("the body is not a PNG image that Pillow can read") from None
 
 
 class DigitPage(BaseHTTPRequestHandler):
     """The page, POST /predict, and one JSON error line for anything else."""
 
+    timeout = IDLE_SECONDS  # for each read and write of the connection
+
     def do_GET(self):
-        if self.host_is_ours() and self.path_is_known():
+        if self.path_is_known():
             if self.path == "/":
                 self.answer(200, page, "text/html; charset=utf-8")
             else:
                 self.refuse(405, "use POST for /predict", allow="POST")
 
     def do_POST(self):
-        if not (self.host_is_ours() and self.path_is_known()):
+        if not self.path_is_known():
             return
         if self.path != "/predict":
             self.refuse(405, "use GET for the page", allow="GET")
             return
-        length = self.headers.get("Content-Length", "")
-        if not length.isdigit():
-            self.refuse(411, "a POST needs a Content-Length")
+        if not self.sent_by_our_page():
             return
-        if int(length) > LARGEST_BODY:
-            self.close_connection = True  # the body is never read
-            self.refuse(413, f"the body is {int(length):,} bytes, over 2 MB")
+        body = self.body()
+        if body is None:
             return
-        body = self.rfile.read(int(length))
         try:
+            if canvas_pixels(body) > LARGEST_CANVAS:
+                self.refuse(413, "the image is larger than any canvas (1,000x1,000 pixels)")
+                return
             with model_lock:
                 reading = read_drawing(body)
         except ValueError as err:
@@ -553,42 +596,156 @@ class DigitPage(BaseHTTPRequestHandler):
     def do_other(self):
         self.refuse(405, f"{self.command} is not answered here", allow="GET, POST")
 
-    do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_other
+    do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_TRACE = do_CONNECT = do_other
 
-    def host_is_ours(self):
-        """Only a request that names this server, as a browser on this machine does."""
+    def parse_request(self):
+        """http.server's reading of the request line and headers, then our own checks of them:
+        their size, and one Host header that names this server."""
+        if not super().parse_request():
+            return False
+        size = sum(len(name) + len(value) for name, value in self.headers.items())
+        hosts = self.headers.get_all("Host", [])
         port = self.server.server_address[1]
-        if self.headers.get("Host") in (f"127.0.0.1:{port}", f"localhost:{port}"):
+        if size > LARGEST_HEADERS:
+            self.refuse(431, f"the headers are {size:,} bytes, over 16 KB")
+        elif len(hosts) != 1:
+            self.refuse(400, f"a request needs one Host header, not {len(hosts)}")
+        elif hosts[0] not in (f"127.0.0.1:{port}", f"localhost:{port}"):
+            self.refuse(403, f"Host {printable(hosts[0])!r} is not this server")
+        else:
             return True
-        self.refuse(403, f"Host {self.headers.get('Host')!r} is not this server")
         return False
 
     def path_is_known(self):
         if self.path in ("/", "/predict"):
             return True
-        self.refuse(404, f"no page at {self.path}")
+        self.refuse(404, f"no page at {printable(self.path)}")
         return False
+
+    def sent_by_our_page(self):
+        """Only our page's POST: no other site's Origin, and a PNG, as the page sends it."""
+        port = self.server.server_address[1]
+        origin = self.headers.get("Origin")
+        ours = (f"http://127.0.0.1:{port}", f"http://localhost:{port}")
+        if origin is not None and origin not in ours:
+            self.refuse(403, f"a page from {printable(origin)} may not use this server")
+            return False
+        if self.headers.get("Content-Type") != "image/png":
+            self.refuse(415, "send the canvas as Content-Type: image/png")
+            return False
+        return True
+
+    def body(self):
+        """The request's body, read once its length is known to be fine; None when refused."""
+        length = self.headers.get("Content-Length")
+        if length is None:
+            self.refuse(411, "a POST needs a Content-Length")
+            return None
+        if not re.fullmatch(r"[0-9]{1,12}", length):  # ASCII digits only: int() takes others
+            self.refuse(400, f"Content-Length {printable(length)!r} is not a number")
+            return None
+        if int(length) > LARGEST_BODY:
+            self.refuse(413, f"the body is {int(length):,} bytes, over 2 MB")
+            self.discard(int(length))
+            return None
+        body = self.rfile.read(int(length))
+        if len(body) < int(length):
+            self.close_connection = True
+            log(f"{self.command} {self.path}: the client left before sending its body")
+            return None
+        return body
+
+    def discard(self, length):
+        """Read and drop a refused body, up to 8 MB, so that a client that sends it all before
+        it reads sees the answer; then the connection is closed."""
+        left = min(length, 4 * LARGEST_BODY)
+        while left > 0:
+            chunk = self.rfile.read1(min(left, 65536))
+            if not chunk:
+                break
+            left -= len(chunk)
 
     def answer(self, status, body, kind, **headers):
         self.send_response(status)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
         for name, value in headers.items():
-            self.send_header(name, value)
+            self.send_header(name.replace("_", "-"), value)
         if self.close_connection:
             self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+        try:
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+        except ConnectionError:  # the client has gone: nothing to answer, nothing more to log
+            self.close_connection = True
 
     def refuse(self, status, reason, allow=None):
-        print(f"{self.command} {self.path} -> {status}: {reason}", flush=True)
+        self.close_connection = True
+        if self.command:
+            request = f"{self.command} {printable(self.path)}"
+        else:  # http.server could not read the request line
+            request = repr(printable(self.requestline))
+        log(f"{request} -> {status}: {reason}")
         headers = {"Allow": allow} if allow else {}
         self.answer(status, json.dumps({"error": reason}).encode(), "application/json", **headers)
 
+    def send_error(self, code, message=None, explain=None):
+        """http.server's own refusals (a bad request line, too long a line, an unknown method)
+        answered as ours are: JSON and one log line, not its HTML page."""
+        if self.request_version == "HTTP/0.9":  # no request line could be read
+            self.request_version = "HTTP/1.0"
+        self.refuse(code, message or self.responses.get(code, ("refused",))[0])
+
+    def log_error(self, format, *args):
+        """Quiet for a connection closed after IDLE_SECONDS of silence: a browser opens some
+        ahead of time, and never uses them."""
+
     def log_message(self, format, *args):
         """Quiet for the requests answered; refuse() logs the others, one line each."""
+
+
+class PageServer(ThreadingHTTPServer):
+    """ThreadingHTTPServer with a cap on connections, and one log line for a broken one."""
+
+    request_queue_size = MOST_CONNECTIONS  # connections waiting to be accepted
+
+    def __init__(self, address, handler):
+        super().__init__(address, handler)
+        self.free = threading.BoundedSemaphore(MOST_CONNECTIONS)
+
+    def process_request(self, request, client_address):
+        if self.free.acquire(blocking=False):
+            super().process_request(request, client_address)
+            return
+        log(f"{client_address[0]}: over {MOST_CONNECTIONS} connections at once -> 503")
+        reason = json.dumps({"error": "too many connections at once; try again"}).encode()
+        head = "HTTP/1.0 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+        head += f"Content-Length: {len(reason)}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+        try:
+            request.setblocking(False)
+            request.recv(65536)  # what the client sent already, so that closing is no reset
+        except OSError:
+            pass
+        try:
+            request.settimeout(1)
+            request.sendall(head.encode() + reason)
+        except OSError:
+            pass
+        self.shutdown_request(request)
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.free.release()
+
+    def handle_error(self, request, client_address):
+        """A connection that broke (a client gone mid-request): one line, no traceback."""
+        error = sys.exc_info()[1]
+        log(f"{client_address[0]}: connection dropped ({type(error).__name__}: {error})")
 
 
 # %% [markdown]
@@ -604,7 +761,7 @@ class DigitPage(BaseHTTPRequestHandler):
 
 # %%
 try:
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), DigitPage)
+    server = PageServer(("127.0.0.1", args.port), DigitPage)
 except OSError as err:
     raise SystemExit(f"Cannot listen on 127.0.0.1:{args.port}: {err.strerror}") from None
 url = f"http://127.0.0.1:{server.server_address[1]}/"

@@ -67,7 +67,9 @@ def timed_requests(url, pngs, clients, requests):
 
     def client(number):
         for i in range(number, requests, clients):
-            request = urllib.request.Request(url + "predict", data=pngs[i % len(pngs)])
+            request = urllib.request.Request(
+                url + "predict", data=pngs[i % len(pngs)], headers={"Content-Type": "image/png"}
+            )
             started = time.perf_counter()
             with urllib.request.urlopen(request, timeout=30) as reply:
                 reply.read()

@@ -6,8 +6,10 @@ import importlib.util
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHECK = "00_check_setup.py"  # lesson zero checks a set-up: no MNIST to load, no shared setup
 LESSONS = sorted(p.name for p in ROOT.glob("[0-9][0-9]_*.py") if p.name != CHECK)
 SAMPLE = ROOT / "data" / "mnist_sample.npz"
+PNG = b"\x89PNG\r\n\x1a\n"  # the signature a PNG file starts with
 # A closed port on this machine: any download through it is refused at once.
 REFUSING_PROXY = "http://127.0.0.1:9"
 # The last line of the setup that every lesson shares.
@@ -237,11 +240,32 @@ def make_own_digits():
     return module
 
 
+def png_bomb(width, height):
+    """A PNG of width x height transparent black pixels, all zero: the header gives its size,
+    and its pixels compress 1,000 to 1. Made fast: 100 rows are compressed once and repeated
+    (raw deflate with a full flush, so that each copy stands alone), then checksummed."""
+    rows = bytes(1 + 4 * width) * 100  # a filter byte, then RGBA, for each row
+    deflate = zlib.compressobj(9, wbits=-15)
+    block = deflate.compress(rows) + deflate.flush(zlib.Z_FULL_FLUSH)
+    checksum = 1
+    for _ in range(height // 100):
+        checksum = zlib.adler32(rows, checksum)
+    pixels = b"\x78\xda" + block * (height // 100) + deflate.flush() + struct.pack(">I", checksum)
+
+    def chunk(kind, data):
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
+
+    header = struct.pack(">IIBBBBB", width, 100 * (height // 100), 8, 6, 0, 0, 0)  # RGBA
+    return PNG + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
 # The files whose tests take longest, first: xdist hands out whole files in collection order,
 # two to each worker at the start, so that the slow ones overlap and the quick ones fill in.
 SLOWEST_FIRST = [
     "test_lessons.py",
     "test_own_digits.py",
+    "test_server.py",
     "test_exercises.py",
     "test_notebooks.py",
     "test_data.py",

@@ -17,6 +17,8 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -29,6 +31,7 @@ from conftest import (
     lesson_env,
     make_own_digits,
     picture,
+    png_bomb,
     run,
 )
 from PIL import Image
@@ -314,7 +317,7 @@ def bad_files(folder):
     for name, data in files.items():
         (folder / name).write_bytes(data)
     (folder / "empty folder").mkdir()
-    return [folder / name for name in files] + [folder / "empty folder", folder / "missing.jpg"]
+    return [folder / name for name in [*files, "empty folder", "missing.jpg"]]
 
 
 def fingerprint(folder):
@@ -326,15 +329,51 @@ def fingerprint(folder):
     }
 
 
+def odd_folder(folder):
+    """A folder as a hostile one may be: a FIFO named like a photo, a PNG bomb, and two photos
+    with names that would forge a line or fail to print. {name: what 07 must say of it}."""
+    seven = (SAMPLE.parent / "own_digits" / "7.png").read_bytes()
+    odd_names = {b"1\nRead FAKE.png: 9999.png": "7", b"\xff\xfe-seven.png": "7"}
+    for name in odd_names:
+        (folder / os.fsdecode(name)).write_bytes(seven)
+    (folder / "bomb.png").write_bytes(png_bomb(13000, 13000))  # 641 KB, 676 MB decoded
+    os.mkfifo(folder / "pipe.png")  # opening it to read would wait for ever
+    return {
+        repr(os.fsencode(folder / os.fsdecode(name)))[2:-1]: digit
+        for name, digit in odd_names.items()
+    } | {str(folder / "bomb.png"): "too large: 169 megapixels", str(folder / "pipe.png"): "pipe"}
+
+
+def run_with_peak(*args, env):
+    """run() of this Python, and the process's own peak memory in MB (from wait4)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(
+            [sys.executable, *map(str, args)], cwd=ROOT, env=env, stdout=out, stderr=err
+        )
+        timer = threading.Timer(300, process.kill)  # never a hang
+        timer.start()
+        _, status, usage = os.wait4(process.pid, 0)
+        timer.cancel()
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0), err.seek(0)
+        stdout, stderr = out.read().decode("utf-8"), err.read().decode("utf-8")
+    result = subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
+    return result, usage.ru_maxrss / 1024
+
+
 @pytest.fixture(scope="module")
 def second_run(first_run, lessons_folder, photos, tmp_path_factory):
-    """The learner's own photos and bad files, read by the model the first run saved."""
+    """The learner's own photos, bad files and a hostile folder, read by the model the first
+    run saved: (the run, the bad files, the odd folder's files, the fingerprints before and
+    after, its peak memory in MB)."""
     bad = bad_files(tmp_path_factory.mktemp("bad files"))
-    before = fingerprint(photos), fingerprint(bad[0].parent)
+    odd = tmp_path_factory.mktemp("odd folder")
+    odd_files = odd_folder(odd)
+    before = fingerprint(photos), fingerprint(bad[0].parent), fingerprint(odd)
     env = lesson_env(KERAS_HOME=str(tmp_path_factory.mktemp("keras_home")))
-    result = run(lessons_folder / LESSON, "--quick", str(photos), *map(str, bad), env=env)
-    after = fingerprint(photos), fingerprint(bad[0].parent)
-    return result, bad, before, after
+    result, peak = run_with_peak(lessons_folder / LESSON, "--quick", odd, photos, *bad, env=env)
+    after = fingerprint(photos), fingerprint(bad[0].parent), fingerprint(odd)
+    return result, bad, odd_files, before, after, peak
 
 
 def test_second_run_loads_the_saved_model(second_run, lessons_folder):
@@ -361,14 +400,14 @@ def test_prepared_photos_read_right_far_more_often_than_resized_ones(second_run,
 
 
 def test_each_bad_input_gets_one_line_and_the_others_are_read(second_run, photos):
-    result, bad, before, after = second_run
+    result, bad, odd_files, before, after, _ = second_run
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert (
         result.stderr.strip().splitlines()[-1]
-        == "7 of the images could not be read: see the lines above"
+        == "9 of the images could not be read: see the lines above"
     )
     problems = dict(re.findall(r"^Cannot read (.*?): (.*)$", result.stdout, re.M))
-    assert sorted(problems) == sorted(map(str, bad))
+    assert sorted(problems) == sorted([*map(str, bad), *list(odd_files)[2:]])
     expected = {
         "notes.png": "not an image",
         "truncated.jpg": "truncated",
@@ -380,9 +419,26 @@ def test_each_bad_input_gets_one_line_and_the_others_are_read(second_run, photos
     }
     for path in bad:
         assert expected[path.name] in problems[str(path)], path.name
-    assert len(re.findall(r"^Read ", result.stdout, re.M)) == 21
+    assert len(re.findall(r"^Read ", result.stdout, re.M)) == 21 + 2
     # The learner's files are only read: the same files, byte for byte, and nothing beside them.
     assert before == after
+
+
+def test_a_hostile_folder_gets_one_line_a_file_and_no_hang(second_run):
+    """A FIFO, a PNG bomb, a name with a newline and one that is not UTF-8: each one line, the
+    names quoted and escaped as ls shows them, no forged line, and the bomb never decoded."""
+    result, _, odd_files, _, _, peak = second_run
+    lines = result.stdout.splitlines()
+    for name, said in odd_files.items():
+        line = next(line for line in lines if name in line)
+        assert line.endswith(said) or said in line.split(": ", 1)[1], line
+    newline, not_utf8 = list(odd_files)[:2]
+    assert f"Read '{newline}': 7" in lines and f"Read '{not_utf8}': 7" in lines
+    assert not any(line.startswith("Read FAKE.png") for line in lines)
+    assert "Traceback" not in result.stderr
+    assert peak < 1500, f"peak {peak:.0f} MB"  # decoding the bomb alone takes 3 to 4 GB
+    # The figures are saved, the first two with the odd names in their titles.
+    assert len(saved(result.stdout)) == 15 + 1
 
 
 def test_a_damaged_model_file_gets_one_line(tmp_path, monkeypatch):
@@ -450,7 +506,8 @@ def server(first_run, lessons_folder, tmp_path_factory):
 def ask(port, method="POST", path="/predict", body=None, headers=None):
     """One HTTP request to the server; (status, the JSON or text it answered)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    connection.request(method, path, body=body, headers=headers or {})
+    headers = {"Content-Type": "image/png", **(headers or {})}  # as the page sends it
+    connection.request(method, path, body=body, headers=headers)
     reply = connection.getresponse()
     text = reply.read().decode("utf-8")
     connection.close()
@@ -548,6 +605,7 @@ def test_each_bad_request_gets_its_status_and_the_server_goes_on(server):
     # Over 2 MB: answered from the header alone, and the connection closed, the body unread.
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     connection.putrequest("POST", "/predict")
+    connection.putheader("Content-Type", "image/png")
     connection.putheader("Content-Length", str(3 * 1024 * 1024))
     connection.endheaders()
     connection.send(b"\x89PNG\r\n\x1a\n")
@@ -645,17 +703,23 @@ def test_the_page_reads_digits_drawn_with_the_mouse_in_chromium(server):
 
 
 def test_ctrl_c_stops_it_with_one_line_and_each_refusal_was_logged(server):
+    port = server["port"]
+    refusals = [
+        (400, ask(port, body=b"not a picture")[0]),
+        (403, ask(port, "GET", "/", headers={"Host": "rebinding.example"})[0]),
+        (404, ask(port, "GET", "/favicon.ico")[0]),
+        (405, ask(port, "DELETE", "/")[0]),
+    ]
+    assert [sent for sent, _ in refusals] == [answered for _, answered in refusals]
     process = server["process"]
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=30)
-    assert process.returncode == 0 and "Traceback" not in err
+    assert process.returncode == 0 and "Traceback" not in out + err
     assert out.splitlines()[-1].startswith("Stopped: the server is closed.")
-    refused = re.findall(r"^(\w+) (\S+) -> (\d{3}): ", out, re.M)
-    statuses = [int(status) for _, _, status in refused]
-    # The bad requests above, one line each (a browser may add its own /favicon.ico).
-    for status, count in {400: 2, 403: 1, 404: 2, 405: 3, 413: 1}.items():
-        assert statuses.count(status) >= count, (status, refused)
-    assert all(status >= 400 for status in statuses)
+    logged = re.findall(r"^(\w+) (\S+) -> (\d{3}): ", out, re.M)
+    # One line for each refusal, these four last (a browser may add its own /favicon.ico).
+    assert [int(status) for _, _, status in logged[-4:]] == [400, 403, 404, 405]
+    assert all(int(status) >= 400 for _, _, status in logged)
 
 
 def test_a_port_in_use_gets_one_line():
