@@ -207,23 +207,24 @@ same = np.array_equal(scores, fresh.predict(x_test, batch_size=1000, verbose=0))
 print(f"load_weights({os.path.basename(weights_file)!r}) into a fresh copy, the same: {same}")
 
 # %% [markdown]
-# ## Prepare a digit the MNIST way / 按 MNIST 的方法准备数字
+# ## One digit: a photo becomes the model's input / 一个数字：照片变成模型的输入
 #
-# MNIST's digits are white on black, cropped, scaled to fit a 20x20 box with their aspect
-# kept, and centred in 28x28 by their centre of mass (LeCun's MNIST page). A photo is none
-# of that, so these functions make it so: grey levels, dark ink turned light on dark, the
-# paper's grey and uneven light taken away, each digit found and cropped, fitted to 20x20,
-# its strokes thickened to MNIST's width when a thin pen or a large photo made them thin,
-# padded to 28x28 and centred. Lesson 08 prepares a drawing with this same cell.
+# MNIST's digits are white on black, cropped, fitted to a 20x20 box with their aspect kept,
+# and centred in 28x28 by their centre of mass (LeCun's MNIST page). These functions make a
+# photo so, with Pillow for the image and `scipy.ndimage` for the rest: grey levels; the ink,
+# light on dark, measured against the paper around it (so that shadows, a grey sheet or dim
+# light count as paper); then the digit cropped, fitted to 20x20, its strokes brought to
+# MNIST's width, padded to 28x28 and centred. Copy this cell alone to read one digit.
 #
-# MNIST 的数字是黑底白字，裁剪到数字本身，保持长宽比缩放到 20x20 的框里，再按重心放在 28x28 的
-# 中央（见 LeCun 的 MNIST 网页）。照片完全不是这样，所以这些函数一步步把它变成那样：转成灰度，
-# 深色笔迹变成黑底白字，去掉纸的底色和不均匀的光线，找到并裁剪每一个数字，缩放到 20x20，
-# 笔太细或照片太大时把笔画加粗到 MNIST 的粗细，补成 28x28 并按重心居中。第 08 课用同一个单元格
-# 处理画出来的数字。
+# MNIST 的数字是黑底白字，裁剪到数字本身，保持长宽比缩放到 20x20 的框里，再按重心放在 28x28 的中央（
+# 见 LeCun 的 MNIST 网页）。这些函数用 Pillow 处理图片，用 `scipy.ndimage` 完成其余步骤，把照片变成
+# 那样：转成灰度；相对于周围的纸来衡量笔迹，变成黑底白字（这样阴影、灰色的纸或昏暗的光线都算作纸）；
+# 然后裁剪数字，缩放到 20x20，把笔画调到 MNIST 的粗细，补成 28x28 并按重心居中。只读一个数字的话，复
+# 制这一个单元格就够了。
 
 # %%
 from PIL import Image, ImageOps
+from scipy import ndimage
 
 LARGEST_SIDE = 1600  # a photo is shrunk to this first: a 12-megapixel one costs no more
 LARGEST_PHOTO = 50_000_000  # pixels: a larger image is refused before it is decoded
@@ -256,55 +257,50 @@ def open_grey(file):
     return np.clip(np.asarray(grey, dtype=np.float32), 0, 255)
 
 
-def resized(array, width, height):
-    """A 2-D float array resized with Pillow: averaging when it shrinks, smooth when it grows."""
-    shrinking = width < array.shape[1]
-    kind = Image.Resampling.BOX if shrinking else Image.Resampling.BILINEAR
-    return np.asarray(Image.fromarray(array.astype(np.float32)).resize((width, height), kind))
-
-
 def fitted_to(array, longest):
-    """The array resized so that its longer side is `longest` pixels, its aspect kept."""
+    """A 2-D array resized with Pillow so that its longer side is `longest` pixels, its aspect
+    kept: averaging when it shrinks, smooth when it grows."""
     scale = longest / max(array.shape)
-    height, width = array.shape
-    return resized(array, max(1, round(width * scale)), max(1, round(height * scale)))
+    size = (max(1, round(array.shape[1] * scale)), max(1, round(array.shape[0] * scale)))
+    kind = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
+    return np.asarray(Image.fromarray(array.astype(np.float32)).resize(size, kind))
 
 
 def trimmed(array):
     """The array cropped to the rows and columns that hold anything above 0."""
-    rows, cols = np.flatnonzero(array.max(axis=1) > 0), np.flatnonzero(array.max(axis=0) > 0)
-    return array[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    return array[ndimage.find_objects((array > 0).astype(int))[0]]
 
 
-def on_light_paper(grey):
-    """Whether the image is drawn on a light ground: its border, taken to be paper, is light."""
-    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    return np.median(border) >= 128
+def paper_under(grey, window):
+    """The paper without the strokes: a grey closing (the lightest, then the darkest level
+    around each pixel) wider than a stroke wipes them off, and keeps a shadow's edge."""
+    return ndimage.grey_closing(grey, size=max(3, round(window)))
 
 
 def ink_of(grey):
-    """The ink, 0 (paper) to 1 (a full stroke), whatever the paper, its shadows and its light.
-
-    The image's border is taken to be paper. Dark ink on light paper is turned into light ink
-    on black, like MNIST. The paper's own level is measured in blocks, so that a shadow or a
-    lamp's uneven light counts as paper; the ink is how much darker a pixel is than its paper.
-    ValueError says why when there is no ink to find."""
+    """The ink, 0 (paper) to 1 (a full stroke), light on dark like MNIST, whatever the paper,
+    its shadows and its light. ValueError says why when there is no ink to find."""
     if min(grey.shape) < 8:
         raise ValueError(f"{grey.shape[1]}x{grey.shape[0]} pixels is too small for a digit")
     if grey.max() - grey.min() < 24:
         raise ValueError("no digit: the image is a single shade (a blank page, or all ink)")
-    if not on_light_paper(grey):  # light ink on a dark ground (a canvas): make it dark on light
+    # The ink stands out from what is around it: on a small copy, the median of each pixel's
+    # surroundings (a third of a photo, where the light may change; all of a tiny image) is
+    # the paper, and the ink lies far above it (a canvas) or far below it (paper).
+    tiny = fitted_to(grey, min(64, max(grey.shape)))
+    window = max(tiny.shape) // 3 if max(grey.shape) > 64 else max(tiny.shape)
+    around = tiny - ndimage.median_filter(tiny, size=window)
+    below, above = np.percentile(around, [1, 99])
+    if above > -below:  # light ink on a dark ground: make it dark on light
         grey = 255 - grey
-    height, width = grey.shape
-    block = max(4, max(height, width) // 12)
-    rows, cols = -(-height // block), -(-width // block)
-    padded = np.pad(grey, ((0, rows * block - height), (0, cols * block - width)), mode="edge")
-    blocks = padded.reshape(rows, block, cols, block).transpose(0, 2, 1, 3).reshape(rows, cols, -1)
-    paper = np.percentile(blocks, 90, axis=2)
-    # A block all ink (a thick stroke) takes the paper of its lightest neighbour.
-    neighbours = np.pad(paper, 1, mode="edge")
-    paper = np.max([neighbours[r : r + rows, c : c + cols] for r in range(3) for c in range(3)], 0)
-    paper = resized(paper, width, height)
+    # The paper's level everywhere, shadows included, measured on a small copy: once with a
+    # window a third of the page wide, to find the strokes and their width; then with one
+    # three strokes wide, to follow the shadows closely.
+    small = fitted_to(grey, min(400, max(grey.shape)))
+    stroke = paper_under(small, max(small.shape) // 3) - small > 0.25 * np.ptp(small)
+    width = 2 * stroke.sum() / max((stroke & ~ndimage.binary_erosion(stroke)).sum(), 1)
+    paper = paper_under(small, 3 * width)
+    paper = np.asarray(Image.fromarray(paper).resize(grey.shape[::-1], Image.Resampling.BILINEAR))
     ink = np.clip((paper - grey) / np.maximum(paper, 1), 0, 1)
     # Paper grain and JPEG noise are faint; the ink is what stands above them (Otsu's threshold).
     share, edges = np.histogram(ink, bins=64, range=(0, 1))
@@ -321,137 +317,31 @@ def ink_of(grey):
     return np.clip((ink - threshold / 2) / (full - threshold / 2), 0, 1)
 
 
-def parts_of(mask):
-    """The connected parts of a boolean mask (pixels touching sideways or at a corner), as
-    boxes [top, left, bottom, right) with their pixel counts: run-length union-find."""
-    parent = []
-
-    def root(label):
-        while parent[label] != label:
-            parent[label] = parent[parent[label]]
-            label = parent[label]
-        return label
-
-    runs, previous = [], []
-    for row, line in enumerate(mask):
-        edges = np.flatnonzero(np.diff(np.concatenate(([0], line.astype(np.int8), [0]))))
-        current, j = [], 0
-        for start, end in zip(edges[::2].tolist(), edges[1::2].tolist()):
-            label = len(parent)
-            parent.append(label)
-            while j < len(previous) and previous[j][1] < start:
-                j += 1
-            k = j
-            while k < len(previous) and previous[k][0] <= end:  # touches, a corner included
-                parent[root(previous[k][2])] = root(label)
-                k += 1
-            current.append((start, end, label))
-            runs.append((row, start, end, label))
-        previous = current
-    parts = {}
-    for row, start, end, label in runs:
-        top, left, bottom, right, count = parts.get(root(label), (row, start, row + 1, end, 0))
-        parts[root(label)] = (
-            min(top, row),
-            min(left, start),
-            row + 1,
-            max(right, end),
-            count + end - start,
-        )
-    return list(parts.values())
-
-
-def grown(mask, reach):
-    """A boolean mask grown by `reach` pixels on every side (a square around each pixel)."""
-    for axis in (0, 1):
-        padding = [(0, 0), (0, 0)]
-        padding[axis] = (reach + 1, reach)
-        total = np.cumsum(np.pad(mask, padding), axis=axis)  # the pixels set so far
-        length = mask.shape[axis]
-        ahead = np.take(total, range(2 * reach + 1, 2 * reach + 1 + length), axis=axis)
-        behind = np.take(total, range(length), axis=axis)
-        mask = ahead - behind > 0  # a pixel set within reach
-    return mask
-
-
-def find_digits(ink):
-    """The box [top, left, bottom, right) of each digit on the page, in reading order: rows
-    top to bottom, each row left to right. Specks are dropped; pieces of one digit (a 5's
-    loose top bar) are joined."""
-    mask = ink > 0.5
-    if mask.mean() > 0.4:
-        raise ValueError("no digit: most of the image is ink")
-    parts = parts_of(mask)
-    if not parts:
-        raise ValueError("no digit: nothing on the page is darker than the paper")
-    # A thin pen breaks its strokes: close gaps of up to 4% of the largest part's size.
-    reach = max(1, round(0.04 * max(max(p[2] - p[0], p[3] - p[1]) for p in parts)))
-    height, width = mask.shape
-    parts = [  # each box shrunk back by the reach it was grown by
-        (top + reach, left + reach, min(height, bottom - reach), min(width, right - reach), count)
-        for top, left, bottom, right, count in parts_of(grown(mask, reach))
-    ]
-    tallest = max(max(p[2] - p[0], p[3] - p[1]) for p in parts)
-    boxes = [p[:4] for p in parts if max(p[2] - p[0], p[3] - p[1]) >= tallest / 4]
-    joined = True
-    while joined:  # join two boxes that overlap, or stand one above the other with no gap
-        joined = False
-        for i, (t1, l1, b1, r1) in enumerate(boxes):
-            for j in range(i + 1, len(boxes)):
-                t2, l2, b2, r2 = boxes[j]
-                overlap_x = min(r1, r2) - max(l1, l2)
-                gap_y = max(t1, t2) - min(b1, b2)
-                narrower = min(r1 - l1, r2 - l2)
-                if overlap_x > narrower / 2 and gap_y < 0.15 * max(b1 - t1, b2 - t2):
-                    boxes[i] = (min(t1, t2), min(l1, l2), max(b1, b2), max(r1, r2))
-                    del boxes[j]
-                    joined = True
-                    break
-            if joined:
-                break
-    rows = []  # a box joins the row whose middle band its own middle falls in
-    for box in sorted(boxes):
-        middle = (box[0] + box[2]) / 2
-        if rows and middle < rows[-1][0][2] and middle > rows[-1][0][0]:
-            rows[-1].append(box)
-        else:
-            rows.append([box])
-    return [sorted(row, key=lambda box: box[1]) for row in rows]
-
-
-def mnist_steps(ink, box):
-    """One digit from its box to MNIST's form, every step kept: the crop, fitted to 20x20, its
-    strokes brought to MNIST's width, padded to 28x28, and centred. Values 0..1."""
-    top, left, bottom, right = box
-    margin = max(1, round(0.05 * max(bottom - top, right - left)))  # the strokes' faint edges
-    top, left = max(0, top - margin), max(0, left - margin)
-    crop = trimmed(ink[top : bottom + margin, left : right + margin])
+def mnist_steps(ink):
+    """One digit's ink (nothing else in the array) to MNIST's form, every step kept: the crop,
+    fitted to 20x20, its strokes brought to MNIST's width, padded to 28x28, centred. 0..1."""
+    crop = trimmed(ink)
     # Work at 4 times MNIST's scale (the longest side 80 pixels), where strokes can be measured.
     large = fitted_to(crop, 80)
-    fitted = fitted_to(large, 20)
     stroke = large > 0.5
-    inside = stroke[1:-1, 1:-1] & stroke[:-2, 1:-1] & stroke[2:, 1:-1]
-    inside &= stroke[1:-1, :-2] & stroke[1:-1, 2:]
-    edge = stroke.sum() - inside.sum()
-    width = 2 * stroke.sum() / max(edge, 1)  # a stroke's area over half its outline
-    thick = np.pad(large, 4 * round(MNIST_STROKE))
-    for _ in range(round((4 * MNIST_STROKE - width) / 2)):  # thicken by a pixel a side
-        shifted = [np.roll(thick, 1, 0), np.roll(thick, -1, 0), np.roll(thick, 1, 1)]
-        thick = np.max([thick, *shifted, np.roll(thick, -1, 1)], axis=0)
-    thickened = fitted_to(trimmed(thick), 20)
-    padded = np.zeros((28, 28), np.float32)
+    outline = stroke & ~ndimage.binary_erosion(stroke)
+    width = 2 * stroke.sum() / max(outline.sum(), 1)  # a stroke's area over half its outline
+    reach = round((4 * MNIST_STROKE - width) / 2)  # pixels to add on each side
+    if reach > 0:
+        y, x = np.ogrid[-reach : reach + 1, -reach : reach + 1]
+        large = ndimage.grey_dilation(np.pad(large, reach), footprint=x * x + y * y <= reach**2)
+    thickened = fitted_to(trimmed(large), 20)
     height, width = thickened.shape
-    padded[
-        (28 - height) // 2 : (28 - height) // 2 + height,
-        (28 - width) // 2 : (28 - width) // 2 + width,
-    ] = thickened
-    # Move the centre of mass to MNIST's, the middle of the 28x28 field.
-    y, x = np.indices(thickened.shape)
-    total = max(thickened.sum(), 1e-6)
-    down = int(np.clip(round(14 - (y * thickened).sum() / total), 0, 28 - height))
-    right = int(np.clip(round(14 - (x * thickened).sum() / total), 0, 28 - width))
+    top, left = (28 - height) // 2, (28 - width) // 2
+    padded = np.zeros((28, 28), np.float32)
+    padded[top : top + height, left : left + width] = thickened
+    # Move the centre of mass to MNIST's, the middle of the 28x28 field, by whole pixels.
+    mass_y, mass_x = ndimage.center_of_mass(thickened)
+    down = int(np.clip(round(14 - mass_y), 0, 28 - height))
+    right = int(np.clip(round(14 - mass_x), 0, 28 - width))
     centred = np.zeros((28, 28), np.float32)
     centred[down : down + height, right : right + width] = thickened
+    fitted = fitted_to(crop, 20)
     return {
         "crop": crop,
         "20x20": fitted,
@@ -461,26 +351,163 @@ def mnist_steps(ink, box):
     }
 
 
-def mnist_input(ink, box):
-    """One digit as the model reads it: 28x28 grey levels as uint8, flattened and scaled like
-    x_test."""
-    digit = np.round(mnist_steps(ink, box)["centred"] * 255).astype(np.uint8)
+def mnist_input(ink):
+    """One digit's ink as the model reads it: 28x28 grey levels as uint8, flattened and scaled
+    like x_test."""
+    digit = np.round(mnist_steps(ink)["centred"] * 255).astype(np.uint8)
     return digit.reshape(28 * 28).astype("float32") / 255.0
 
 
-def digit_box(ink):
-    """The box [top, left, bottom, right) around all the ink: one digit an image (a canvas)."""
-    rows, cols = np.flatnonzero(ink.max(axis=1) > 0.5), np.flatnonzero(ink.max(axis=0) > 0.5)
-    if rows.size == 0:
+# %% [markdown]
+# ## A page: its digits in reading order / 一页纸：按阅读顺序找出所有数字
+#
+# A sheet holds several digits, and things that are none. `scipy.ndimage.label` finds the
+# connected strokes; strokes a thin pen broke, or a 5's loose bar, are joined; specks, the
+# paper's edge along a side, a dash and a dot are left out; two digits that touch are cut
+# apart where their ink is thinnest. A row is the digits that overlap each other vertically,
+# so a slanting row stays one row; rows go top to bottom, each left to right.
+#
+# 一页纸上有好几个数字，也有不是数字的东西。`scipy.ndimage.label` 找出连在一起的笔画；细笔写断的笔画
+# 、5 上面分开的那一横会被连起来；小斑点、照片边上露出的纸边、一条短横和一个点都会被去掉；两个碰在一
+# 起的数字会在笔迹最细的地方切开。一行就是在竖直方向上彼此重叠的数字，所以写斜了的一行仍然是一行；各
+# 行从上到下，每行从左到右。
+
+
+# %%
+def parts_of(mask):
+    """The connected parts of a mask, strokes that almost touch joined, each as a box (slices)
+    and its own pixels in that box."""
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
+    if count == 0:
         raise ValueError("no digit: nothing on the page is darker than the paper")
-    return rows[0], cols[0], rows[-1] + 1, cols[-1] + 1
+    longest = max(max(s.stop - s.start for s in box) for box in ndimage.find_objects(labels))
+    # A thin pen breaks its strokes: gaps of up to 8% of the largest part's size are closed.
+    reach = max(1, round(0.04 * longest))
+    grouped, _ = ndimage.label(ndimage.maximum_filter(mask, size=2 * reach + 1))
+    grouped[~mask] = 0
+    return [(box, grouped[box] == n + 1) for n, box in enumerate(ndimage.find_objects(grouped))]
 
 
-def naive_input(grey):
-    """What a newcomer tries first: the whole image resized to 28x28, made light on dark."""
-    if on_light_paper(grey):
-        grey = 255 - grey
-    return (resized(grey, 28, 28) / 255.0).reshape(28 * 28).astype("float32")
+def stacked(part, other):
+    """Whether two parts stand one above the other with little between them: one digit (a 5's
+    loose bar, a 3 whose pen skipped)."""
+    (rows, cols), (other_rows, other_cols) = part[0], other[0]
+    overlap = min(cols.stop, other_cols.stop) - max(cols.start, other_cols.start)
+    narrower = min(cols.stop - cols.start, other_cols.stop - other_cols.start)
+    gap = max(rows.start, other_rows.start) - min(rows.stop, other_rows.stop)
+    taller = max(rows.stop - rows.start, other_rows.stop - other_rows.start)
+    return overlap > narrower / 2 and gap < 0.2 * taller
+
+
+def joined(part, other):
+    """Two parts as one: the box around both, and the pixels of each in it."""
+    box = tuple(
+        slice(min(a.start, b.start), max(a.stop, b.stop)) for a, b in zip(part[0], other[0])
+    )
+    pixels = np.zeros([s.stop - s.start for s in box], bool)
+    for (rows, cols), own in (part, other):
+        pixels[
+            rows.start - box[0].start : rows.stop - box[0].start,
+            cols.start - box[1].start : cols.stop - box[1].start,
+        ] |= own
+    return box, pixels
+
+
+def along_an_edge(box, shape):
+    """Whether a part is a long thin band from a side of the image, along it: the paper's edge,
+    or the table beside it, not a digit."""
+    rows, cols = box
+    height, width = rows.stop - rows.start, cols.stop - cols.start
+    on_top_or_bottom = rows.start == 0 or rows.stop == shape[0]
+    on_left_or_right = cols.start == 0 or cols.stop == shape[1]
+    lying = on_top_or_bottom and width > 0.7 * shape[1] and height < 0.3 * width
+    standing = on_left_or_right and height > 0.7 * shape[0] and width < 0.3 * height
+    return lying or standing
+
+
+def is_a_mark(pixels):
+    """Whether a part is a mark, not a digit: a dash (flat and filled) or a dot (round and
+    filled). No digit is that flat, nor that full."""
+    height, width = pixels.shape
+    filled = pixels.mean()
+    return height < 0.4 * width or (max(height, width) < 1.6 * min(height, width) and filled > 0.7)
+
+
+def cut_apart(box, pixels):
+    """A part wider than it is tall, cut into digits where they touch: near each place a digit
+    should end, at the column with the least ink, if that column crosses ink once (across a
+    0 or a 2 it would cross twice) and each piece is nearly as tall as the part. Any other
+    part as it is."""
+    height, width = pixels.shape
+    if width < 1.1 * height:
+        return [(box, pixels)]
+    count = max(2, round(width / (0.75 * height)))  # an MNIST digit is about 0.75 as wide as tall
+    ink_per_column = pixels.sum(axis=0)
+    cuts = [0]
+    for n in range(1, count):
+        near = slice(round((n - 0.3) * width / count), round((n + 0.3) * width / count))
+        cuts.append(near.start + int(np.argmin(ink_per_column[near])))
+    cuts.append(width)
+    pieces = [pixels[:, a:b] for a, b in zip(cuts, cuts[1:])]
+    crossings = [ndimage.label(pixels[:, cut])[1] for cut in cuts[1:-1]]
+    heights = [np.ptp(np.flatnonzero(piece.any(axis=1))) for piece in pieces]
+    if max(crossings) > 1 or min(heights) < 0.7 * height:  # one wide digit
+        return [(box, pixels)]
+    rows, cols = box
+    return [
+        ((rows, slice(cols.start + a, cols.start + b)), piece)
+        for a, b, piece in zip(cuts, cuts[1:], pieces)
+    ]
+
+
+def in_rows(digits):
+    """(box, anything) pairs in reading order: a box joins the row whose last box it overlaps
+    most, by at least a third of the smaller height; rows top to bottom, each left to right."""
+    rows = []
+    for digit in sorted(digits, key=lambda digit: digit[0][1].start):
+        top, bottom = digit[0][0].start, digit[0][0].stop
+        best, most = None, 0
+        for row in rows:
+            last = row[-1][0][0]
+            overlap = min(bottom, last.stop) - max(top, last.start)
+            if overlap > max(most, min(bottom - top, last.stop - last.start) / 3):
+                best, most = row, overlap
+        if best is None:
+            rows.append([digit])
+        else:
+            best.append(digit)
+    return sorted(rows, key=lambda row: np.mean([d[0][0].start + d[0][0].stop for d in row]))
+
+
+def find_digits(ink):
+    """The digits on a page in reading order: rows, each a list of (box, the digit's own ink
+    in its box); a box is (rows, columns) slices. ValueError when there is no digit."""
+    mask = ink > 0.5
+    if mask.mean() > 0.4:
+        raise ValueError("no digit: most of the image is ink")
+    parts = [(box, pixels) for box, pixels in parts_of(mask) if not along_an_edge(box, ink.shape)]
+    if not parts:
+        raise ValueError("no digit: only the edge of the paper")
+    tallest = max(max(pixels.shape) for _, pixels in parts)
+    parts = [(box, pixels) for box, pixels in parts if max(pixels.shape) >= tallest / 4]  # specks
+    done = []
+    while parts:  # each part joined with any it stands on, or under
+        part = parts.pop()
+        above_or_below = [n for n, other in enumerate(parts) if stacked(part, other)]
+        if above_or_below:
+            parts.append(joined(part, parts.pop(above_or_below[0])))
+        else:
+            done.append(part)
+    parts = done
+    digits = [
+        piece for box, pixels in parts if not is_a_mark(pixels) for piece in cut_apart(box, pixels)
+    ]
+    if not digits:
+        raise ValueError("no digit: only a dash, a dot or specks")
+    # Each digit's own ink: its pixels and their faint edges, nothing of a neighbour's.
+    return in_rows(
+        [(box, ink[box] * ndimage.maximum_filter(pixels, size=3)) for box, pixels in digits]
+    )
 
 
 # %% [markdown]
@@ -578,10 +605,34 @@ def opened(file):
 
 
 def prepared(file):
-    """(grey, ink, rows of digit boxes) of an image file; ValueError says what is wrong."""
+    """(grey, ink, rows of digits) of an image file; ValueError says what is wrong."""
     grey = opened(file)
     ink = ink_of(grey)
     return grey, ink, find_digits(ink)
+
+
+def naive_input(grey):
+    """What a newcomer tries first: the whole image resized to 28x28, made light on dark."""
+    if np.median(grey) > 127:
+        grey = 255 - grey
+    small = Image.fromarray(grey).resize((28, 28), Image.Resampling.BOX)
+    return (np.asarray(small) / 255.0).reshape(28 * 28).astype("float32")
+
+
+SURE = 0.95  # a guess less probable is shown as not sure, with the next one: see the README
+
+
+def detail(number, scores):
+    """A digit's line: its probability and the next two guesses; or, when the model is not
+    SURE, both candidates."""
+    first, second, third = np.argsort(scores)[::-1][:3]
+    if scores[first] < SURE:
+        both = f"{first} ({scores[first]:.2f}) or {second} ({scores[second]:.2f})"
+        return f"  digit {number}: not sure: {both}"
+    return (
+        f"  digit {number}: {first} ({scores[first]:.2f}); "
+        f"next {second} ({scores[second]:.2f}), {third} ({scores[third]:.2f})"
+    )
 
 
 readings = []  # one dict for each image read
@@ -592,21 +643,21 @@ for file in image_files:
         problems.append(file)
         print(f"Cannot read {shown(file)}: {err}")
         continue
-    boxes = [box for row in rows for box in row]
-    inputs = np.array([mnist_input(ink, box) for box in boxes])
+    digits = [digit for row in rows for digit in row]
+    inputs = np.array([mnist_input(digit_ink) for _, digit_ink in digits])
     probabilities = tf.nn.softmax(model(inputs, training=False)).numpy()
-    digits = [str(d) for d in np.argmax(probabilities, axis=1)]
-    row_lengths = [len(row) for row in rows]
-    starts = np.cumsum([0, *row_lengths])
-    text = " ".join("".join(digits[a:b]) for a, b in zip(starts[:-1], starts[1:]))
+    guesses = [str(d) for d in np.argmax(probabilities, axis=1)]
+    starts = np.cumsum([0, *[len(row) for row in rows]])
+    text = " ".join("".join(guesses[a:b]) for a, b in zip(starts[:-1], starts[1:]))
     drawn = len(readings) < 15  # the figures draw the first 15: only they keep their pixels
     readings.append(
         dict(
             file=file,
             grey=grey if drawn else None,
             ink=ink if drawn else None,
+            first_ink=digits[0][1] if drawn else None,
             naive=naive_input(grey),
-            boxes=boxes,
+            boxes=[box for box, _ in digits],
             inputs=inputs,
             text=text,
             probabilities=probabilities,
@@ -615,11 +666,7 @@ for file in image_files:
     )
     print(f"Read {shown(file)}: {text}")
     for number, scores in enumerate(probabilities, start=1):
-        first, second, third = np.argsort(scores)[::-1][:3]
-        print(
-            f"  digit {number}: {first} ({scores[first]:.2f}); "
-            f"next {second} ({scores[second]:.2f}), {third} ({scores[third]:.2f})"
-        )
+        print(detail(number, scores))
 
 # %% [markdown]
 # ## Why the preparation matters / 为什么要这样准备
@@ -660,7 +707,7 @@ for reading in sheets:
 
 # %%
 inks = (ink_of(image.astype(np.float32)) for image in test_images)
-again = np.array([mnist_input(ink, digit_box(ink)) for ink in inks])
+again = np.array([mnist_input(ink) for ink in inks])
 through_steps = np.argmax(model.predict(again, batch_size=1000, verbose=0), axis=1) == y_test
 print(f"The {len(again)} test digits through the same steps: {through_steps.mean():.4f} accuracy")
 print(f"As they are, model.evaluate() above: {test_accuracy:.4f}")
@@ -719,14 +766,15 @@ for number, reading in enumerate(readings[:15], start=1):
     place = dict(extent=(0, width, height, 0), vmin=0)  # in the photo's own pixels
     photo.imshow(reading["grey"][::every, ::every], cmap="gray", vmax=255, **place)
     digits = reading["text"].replace(" ", "")
-    for (top, left, bottom, right), digit in zip(reading["boxes"], digits):
-        box = Rectangle((left, top), right - left, bottom - top, fill=False, color="tab:red")
+    for (rows, cols), digit in zip(reading["boxes"], digits):
+        top, left = rows.start, cols.start
+        box = Rectangle((left, top), cols.stop - left, rows.stop - top, fill=False, color="tab:red")
         photo.add_patch(box)
         photo.text(left, top, digit, color="tab:red", fontsize=14, va="bottom")
     photo.set_title(f"read: {reading['text']}")
     axes[0, 1].imshow(reading["ink"][::every, ::every], cmap="gray", vmax=1, **place)
     axes[0, 1].set_title("ink, white on black")
-    steps = mnist_steps(reading["ink"], reading["boxes"][0])
+    steps = mnist_steps(reading["first_ink"])
     for ax, step in zip([*axes[0, 2:], *axes[1, :3]], steps):
         ax.imshow(steps[step], cmap="gray", vmin=0, vmax=1)
         ax.set_title(f"{step}: {steps[step].shape[1]}x{steps[step].shape[0]}")

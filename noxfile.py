@@ -42,7 +42,7 @@ RELEASES = [
 @nox.parametrize("tensorflow", RELEASES)
 def quick(session, tensorflow):
     """Install this TensorFlow with the lessons' other needs, and run every lesson --quick."""
-    session.install(f"tensorflow=={tensorflow}", "numpy", "matplotlib", "pillow")
+    session.install(f"tensorflow=={tensorflow}", "numpy", "matplotlib", "pillow", "scipy")
     session.run("python", "tools/version_matrix.py", "run", "--out", results(tensorflow))
 
 

@@ -1,22 +1,30 @@
-"""Measure lesson 07's preparation on handwritten digits that are not MNIST: how many a model
-reads right with the photo prepared the MNIST way, and with the photo only resized to 28x28.
+"""Accuracy, not speed: how many handwritten digits that are not MNIST lesson 07 reads right,
+with each photo prepared the MNIST way (the lesson's own two cells) and only resized to 28x28
+("naive", turned light on dark so that it is fair).
 
-It runs the lesson's own preparation cell (found by its heading) and a saved model of 07:
+It runs the lesson's preparation cells (found by their headings) and a saved model of 07:
     python 07_your_own_digits.py --data mnist.npz    # trains, saves models/mnist_dense.keras
     python benchmarks/own_digits.py --own-digits ../shared/own_digits
 
 What it reads:
-- the canvas drawings in OWN_DIGITS/drawings/ (0.png ... 9.png);
-- the Semeion scans in OWN_DIGITS/semeion/semeion.data, 16x16 black and white, scaled up
-  (nearest neighbour, then a blur) and framed in white, as scanned paper;
-- photos made from MNIST's test digits 2,000 to 9,999 by data/make_own_digits.py (ink on
-  paper, uneven light, thin and thick pens, 80 to 900 pixels tall), singles and sheets;
+- OWN_DIGITS/photos/<writer>/: phone photos of ink on paper, one digit each, per writer;
+- OWN_DIGITS/sheets/: photos of sheets, named by their rows (12345_67890.jpg);
+- OWN_DIGITS/hwd1000/: HwD-1000's 1,000 digits drawn on a tablet;
+- OWN_DIGITS/drawings/: canvas drawings;
+- OWN_DIGITS/semeion/semeion.data: 16x16 scans, scaled up (nearest neighbour, then a blur)
+  and framed in white, as scanned paper;
+- data/make_own_digits.py's cases: each way a photo goes wrong, made from MNIST test digits;
+- MNIST's own test digits, as they are and through the steps;
+- how sure the model is: the share of digits answered at each threshold, and how many of
+  those are right (the lesson's SURE is the smallest with 99% right on both);
 - one 12-megapixel photo (4000x3000), timed from the file to the model's answer.
 """
 
 import argparse
+import glob
 import io
 import os
+import re
 import sys
 import time
 
@@ -28,16 +36,26 @@ sys.path.insert(0, os.path.join(ROOT, "data"))
 import make_own_digits  # noqa: E402
 
 LESSON = os.path.join(ROOT, "07_your_own_digits.py")
+CELLS = ("One digit: a photo becomes the model's input", "A page: its digits in reading order")
 
 
 def preparation():
-    """The namespace of the lesson's cell "Prepare a digit the MNIST way", run alone."""
+    """The namespace of the lesson's two preparation cells, run alone, and its SURE."""
     with open(LESSON, encoding="utf-8") as file:
         text = file.read()
-    start = text.index("\n# %%\n", text.index("# ## Prepare a digit the MNIST way")) + 1
     namespace = {"np": np}
-    exec(compile(text[start : text.index("\n# %% [markdown]", start)], LESSON, "exec"), namespace)
+    for heading in CELLS:
+        start = text.index("\n# %%\n", text.index(f"# ## {heading}")) + 1
+        cell = text[start : text.index("\n# %% [markdown]", start)]
+        exec(compile(cell, LESSON, "exec"), namespace)
+    namespace["SURE"] = float(re.search(r"^SURE = ([0-9.]+)", text, re.M).group(1))
     return namespace
+
+
+def encoded(image, fmt="PNG"):
+    buffer = io.BytesIO()
+    image.save(buffer, fmt)
+    return buffer.getvalue()
 
 
 def main():
@@ -49,7 +67,6 @@ def main():
     )
     parser.add_argument("--model", default=os.path.join(ROOT, "models", "mnist_dense.keras"))
     parser.add_argument("--mnist", default=os.path.join(ROOT, "..", "shared", "mnist", "mnist.npz"))
-    parser.add_argument("--photos", type=int, default=100, help="single-digit photos to make")
     args = parser.parse_args()
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
     from tensorflow import keras
@@ -57,97 +74,123 @@ def main():
     prep = preparation()
     model = keras.models.load_model(args.model)
 
-    def predict(inputs):
-        return np.argmax(model(np.array(inputs).reshape(-1, 784), training=False).numpy(), axis=1)
+    def scores(inputs):
+        logits = model(np.array(inputs).reshape(-1, 784), training=False).numpy()
+        exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return exp / exp.sum(axis=1, keepdims=True)
 
     def read(data):
-        """(digits read in reading order with spaces between rows, the grey image)."""
-        grey = prep["open_grey"](io.BytesIO(data))
-        ink = prep["ink_of"](grey)
-        rows = prep["find_digits"](ink)
-        digits = predict([prep["mnist_input"](ink, box) for row in rows for box in row])
+        """The digits read in reading order, rows apart, and each digit's input; ("", [])
+        when the preparation finds no digit."""
+        try:
+            rows = prep["find_digits"](prep["ink_of"](prep["open_grey"](io.BytesIO(data))))
+        except ValueError:
+            return "", []
+        inputs = [prep["mnist_input"](digit_ink) for row in rows for _, digit_ink in row]
+        digits = np.argmax(scores(inputs), axis=1)
         starts = np.cumsum([0, *[len(row) for row in rows]])
         text = " ".join("".join(map(str, digits[a:b])) for a, b in zip(starts[:-1], starts[1:]))
-        return text, grey
+        return text, inputs
 
-    def score(name, photos):
-        """photos: [(bytes, label)]: how many each way reads right."""
-        naive = prepared = 0
+    def naive(data):
+        grey = prep["open_grey"](io.BytesIO(data))
+        if np.median(grey) > 127:
+            grey = 255 - grey
+        small = np.asarray(Image.fromarray(grey).resize((28, 28), Image.Resampling.BOX)) / 255
+        return str(np.argmax(scores([small])[0]))
+
+    single_inputs, single_labels = [], []
+
+    def score(name, photos, keep=False):
+        """photos: [(bytes, label text)]: how many each way reads right."""
+        naive_right = prepared = 0
         for data, label in photos:
-            try:
-                text, grey = read(data)
-            except ValueError:
-                text, grey = "", prep["open_grey"](io.BytesIO(data))
-            prepared += text == str(label)
-            naive += predict([prep["naive_input"](grey)])[0] == label
+            text, inputs = read(data)
+            prepared += text == label
+            naive_right += len(label) == 1 and naive(data) == label
+            if keep and len(inputs) == 1:
+                single_inputs.append(inputs[0])
+                single_labels.append(int(label))
         count = len(photos)
-        ways = f"{naive:>5} {naive / count:6.1%}  {prepared:>5} {prepared / count:6.1%}"
-        print(f"{name:52}  {count:>5}  {ways}")
+        naive_text = f"{naive_right:>5} {naive_right / count:6.1%}"
+        if not any(len(label) == 1 for _, label in photos):
+            naive_text = f"{'-':>12}"
+        print(f"{name:54}  {count:>5}  {naive_text}  {prepared:>5} {prepared / count:6.1%}")
 
-    with np.load(args.mnist, allow_pickle=False) as npz:
-        x_test, y_test = npz["x_test"], npz["y_test"]
-    print(
-        f"Model {os.path.basename(args.model)}; naive: the photo resized to 28x28, light on dark\n"
-    )
-    print(f"{'digits':52}  {'count':>5}  {'naive':>12}  {'prepared':>12}")
-    drawings = os.path.join(args.own_digits, "drawings")
-    score(
-        "canvas drawings (own_digits/drawings)",
-        [(open(os.path.join(drawings, f"{d}.png"), "rb").read(), d) for d in range(10)],
-    )
+    def files(pattern):
+        return [
+            (open(path, "rb").read(), os.path.basename(path)[0])
+            for path in sorted(glob.glob(os.path.join(args.own_digits, pattern)))
+        ]
+
+    print(f"Model {os.path.basename(args.model)}; naive: the photo resized to 28x28\n")
+    print(f"{'digits':54}  {'count':>5}  {'naive':>12}  {'prepared':>12}")
+    writers = sorted(os.listdir(os.path.join(args.own_digits, "photos")))
+    for writer in writers:
+        score(f"phone photos, {writer}", files(f"photos/{writer}/*"), keep=True)
+    score("phone photos, all writers", files("photos/*/*"))
+    right = total = rows_right = 0
+    sheets = sorted(glob.glob(os.path.join(args.own_digits, "sheets", "*")))
+    for path in sheets:
+        label = os.path.splitext(os.path.basename(path))[0].replace("_", " ")
+        text = read(open(path, "rb").read())[0]
+        rows_right += [len(row) for row in text.split()] == [len(row) for row in label.split()]
+        if len(text) == len(label):
+            right += sum(a == b for a, b in zip(text, label) if b != " ")
+        total += len(label.replace(" ", ""))
+    name = f"photos of sheets: {rows_right} of {len(sheets)} with every row as written"
+    print(f"{name:54}  {total:>5}  {'-':>12}  {right:>5} {right / total:6.1%}")
+    score("HwD-1000, drawn on a tablet", files("hwd1000/*.png"), keep=True)
+    score("canvas drawings (own_digits/drawings)", files("drawings/*.png"), keep=True)
     semeion = np.loadtxt(os.path.join(args.own_digits, "semeion", "semeion.data"))
     scans = []
     for row in semeion:
         paper = Image.fromarray(((1 - row[:256].reshape(16, 16)) * 255).astype(np.uint8))
-        paper = paper.resize((128, 128), Image.Resampling.NEAREST).filter(
-            ImageFilter.GaussianBlur(2)
-        )
+        paper = paper.resize((128, 128), Image.Resampling.NEAREST)
+        paper = paper.filter(ImageFilter.GaussianBlur(2))
         framed = Image.fromarray(np.pad(np.asarray(paper), 32, constant_values=255))
-        buffer = io.BytesIO()
-        framed.save(buffer, "PNG")
-        scans.append((buffer.getvalue(), int(np.argmax(row[256:]))))
+        scans.append((encoded(framed), str(int(np.argmax(row[256:])))))
     score("Semeion scans, 16x16, scaled up as scanned paper", scans)
-    rng = np.random.default_rng(123)
-    inks = [(20, 20, 30), (30, 50, 150), (150, 30, 30), (60, 60, 60)]
-    photos = []
-    for i in range(args.photos):
-        j = rng.integers(2000, 10000)
-        height = int(rng.integers(80, 900))
-        photo = make_own_digits.photo_of(
-            [[x_test[j]]],
-            seed=i,
-            height=height,
-            pen=["thin", "thick"][i % 2],
-            ink=inks[i % 4],
-            paper=int(rng.integers(170, 245)),
-            shade=float(rng.uniform(0, 0.5)),
-            size=(int(height * rng.uniform(1.7, 3)), int(height * rng.uniform(1.7, 2.5))),
-        )
-        photos.append((photo, int(y_test[j])))
-    score("photos made from MNIST test digits, one digit each", photos)
-    right = total = 0
-    for s in range(6):
-        picked = rng.integers(2000, 10000, 11)
-        rows = [[x_test[k] for k in picked[:6]], [x_test[k] for k in picked[6:]]]
-        photo = make_own_digits.photo_of(rows, seed=100 + s, height=int(rng.integers(60, 250)))
-        read_digits = read(photo)[0].replace(" ", "")
-        if len(read_digits) == 11:
-            right += sum(int(a) == b for a, b in zip(read_digits, y_test[picked]))
-        total += 11
-    sheets = "photos of sheets, 2 rows of 6 and 5 digits"
-    print(f"{sheets:52}  {total:>5}  {'-':>12}  {right:>5} {right / total:6.1%}")
-    inks_of_mnist = (prep["ink_of"](image.astype(np.float32)) for image in x_test)
-    again = [prep["mnist_input"](ink, prep["digit_box"](ink)) for ink in inks_of_mnist]
-    as_they_are = (predict(x_test / 255.0) == y_test).mean()
-    through = (predict(again) == y_test).mean()
-    print(f"\nMNIST's test digits: {as_they_are:.4f} as they are, {through:.4f} through the steps")
+
+    with np.load(args.mnist, allow_pickle=False) as npz:
+        x_test, y_test = npz["x_test"], npz["y_test"]
+    print("\nEach way a photo goes wrong, made from MNIST test digits:")
+    cases = make_own_digits.cases(x_test, y_test)
+    for name, photo, label in cases:
+        text = read(photo)[0]
+        print(f"  {name:32} {label or 'no digit':>14}  read {text or 'no digit'}")
+    right = sum(read(photo)[0] == label for _, photo, label in cases)
+    print(f"  read right: {right} of {len(cases)}")
+
+    mnist_inputs = [
+        prep["mnist_input"](prep["ink_of"](image.astype(np.float32))) for image in x_test
+    ]
+    as_they_are = (np.argmax(scores(x_test / 255.0), axis=1) == y_test).mean()
+    through = scores(mnist_inputs)
+    print(
+        f"\nMNIST's test digits: {as_they_are:.4f} as they are, "
+        f"{(np.argmax(through, axis=1) == y_test).mean():.4f} through the steps"
+    )
+    print(f"\nHow sure (the lesson's SURE is {prep['SURE']}): answered, and right among them")
+    own = scores(single_inputs)
+    for threshold in (0.5, 0.8, 0.9, 0.95, 0.99):
+        line = f"  at {threshold:.2f}:"
+        for name, probabilities, labels in (
+            ("MNIST test digits through the steps", through, y_test),
+            ("own digits, one a photo", own, np.array(single_labels)),
+        ):
+            answered = probabilities.max(axis=1) >= threshold
+            right = (np.argmax(probabilities, axis=1) == labels)[answered].mean()
+            line += f"  {name} {answered.mean():6.1%} answered, {right:6.2%} right;"
+        print(line.rstrip(";"))
+
     photo = make_own_digits.photo_of(
         [[x_test[0]]], height=2000, size=(4000, 3000), ink=(30, 50, 150)
     )
     started = time.perf_counter()
-    text, _ = read(photo)
+    text = read(photo)[0]
     print(
-        f"A 12-megapixel JPEG (4000x3000, {len(photo) / 1e6:.1f} MB): read {text} in "
+        f"\nA 12-megapixel JPEG (4000x3000, {len(photo) / 1e6:.1f} MB): read {text} in "
         f"{time.perf_counter() - started:.2f} s (label {y_test[0]})"
     )
 

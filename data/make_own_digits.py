@@ -73,21 +73,42 @@ def photo_of(
     size=None,
     fmt="JPEG",
     margin=None,
+    gap=None,
+    slant=0.0,
+    breaks=0,
+    ruled=None,
+    effect=None,
 ):
     """A photo (encoded bytes) of a sheet with rows of MNIST digits (lists of 28x28 uint8
-    arrays), written in ink on paper lit unevenly from one side, with a soft shadow."""
+    arrays), written in ink on paper lit unevenly from one side, with a soft shadow.
+
+    gap: pixels between digits (negative: they overlap and touch); slant: each digit of a row
+    that much of `height` lower than the one before; breaks: gaps cut into each stroke (a pen
+    that skips); ruled: "lines" or "grid", faint blue; effect(pixels, rng): anything done to
+    the finished RGB pixels (a shadow, the table) before they are saved."""
     rng = np.random.default_rng(seed)
     margin = height // 2 if margin is None else margin
-    gap = height // 3
+    gap = height // 3 if gap is None else gap
     columns = max(len(row) for row in rows)
-    width = size[0] if size else 2 * margin + columns * (round(height * 1.4) + gap)
-    tall = size[1] if size else 2 * margin + len(rows) * (round(height * 1.4) + gap)
+    width = size[0] if size else 2 * margin + columns * (round(height * 1.4) + abs(gap))
+    tall = size[1] if size else 2 * margin + len(rows) * (round(height * 1.4) + abs(gap))
+    tall += round(slant * height * columns)
     strokes = np.zeros((tall, width), np.float32)
     for r, row in enumerate(rows):
+        ink_right = margin
         for c, digit in enumerate(row):
             mask = pen_stroke(digit, round(height * rng.uniform(0.85, 1.15)), pen)
-            top = margin + r * (round(height * 1.4) + gap) + rng.integers(0, gap // 2 + 1)
-            left = margin + c * (round(height * 1.4) + gap) + rng.integers(0, gap // 2 + 1)
+            for _ in range(breaks):  # a pen that skips: a short gap across the stroke
+                y, x = np.argwhere(mask > 0.5)[rng.integers(0, (mask > 0.5).sum())]
+                reach = max(2, mask.shape[0] // 40)
+                mask[max(0, y - reach) : y + reach, max(0, x - reach) : x + reach] = 0
+            jitter = rng.integers(0, abs(gap) // 2 + 1)
+            top = margin + r * (round(height * 1.4) + abs(gap)) + jitter + round(c * slant * height)
+            left = margin + c * (round(height * 1.4) + gap) + rng.integers(0, abs(gap) // 2 + 1)
+            columns_inked = np.flatnonzero(mask.max(axis=0) > 0.5)
+            if gap < 0 and c > 0:  # digits that touch: this one's ink over the last one's
+                left = ink_right + gap - columns_inked[0]
+            ink_right = left + columns_inked[-1]
             h, w = mask.shape
             if size and len(rows) == 1 and len(row) == 1:  # one digit: anywhere on the page
                 top = rng.integers(0, tall - h + 1)
@@ -99,12 +120,108 @@ def photo_of(
     cy, cx = rng.uniform(0.3, 0.7) * tall, rng.uniform(0.5, 1.0) * width
     shadow = 1 - 0.25 * np.exp(-(((y - cy) / (0.4 * tall)) ** 2 + ((x - cx) / (0.3 * width)) ** 2))
     page = paper * light * shadow + rng.normal(0, 3, (tall, width))
+    page = np.repeat(page[..., None], 3, axis=2)
+    if ruled:  # faint blue lines, every 0.7 of a digit's height
+        every = max(4, round(0.7 * height))
+        line = np.zeros((tall, width), bool)
+        line[every // 2 :: every] = True
+        if ruled == "grid":
+            line[:, every // 2 :: every] = True
+        page[line] *= np.array([0.8, 0.85, 1.0])
     ink, strokes = np.array(ink, np.float32), strokes[..., None]
-    pixels = page[..., None] * (1 - strokes) + ink * light[..., None] * strokes
+    pixels = page * (1 - strokes) + ink * light[..., None] * strokes
+    if effect is not None:
+        pixels = effect(pixels, rng)
     image = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "RGB")
     buffer = io.BytesIO()
     image.save(buffer, fmt, quality=85) if fmt == "JPEG" else image.save(buffer, fmt)
     return buffer.getvalue()
+
+
+def hard_shadow(pixels, rng):
+    """A phone's hard-edged shadow over the left third of the page."""
+    edge = round(pixels.shape[1] * rng.uniform(0.3, 0.4))
+    pixels[:, :edge] *= 0.45
+    return pixels
+
+
+def table_beside(pixels, rng):
+    """The paper's edge, and a dark wooden table beyond it, along the right side."""
+    edge = round(pixels.shape[1] * rng.uniform(0.82, 0.9))
+    pixels[:, edge:] = np.array([70, 50, 35]) + rng.normal(0, 6, pixels[:, edge:].shape)
+    pixels[:, edge - 2 : edge] *= 0.6  # the paper's edge casts a thin shadow
+    return pixels
+
+
+def dim_light(pixels, rng):
+    """Paper photographed in dim light: the paper itself mid-grey, darker than half-white."""
+    return pixels * rng.uniform(0.45, 0.5)
+
+
+def specks(pixels, rng):
+    """Dust and specks of dirt: 40 dots of 1 to 3 pixels."""
+    for _ in range(40):
+        y, x = rng.integers(0, pixels.shape[0]), rng.integers(0, pixels.shape[1])
+        reach = int(rng.integers(1, 3))
+        pixels[max(0, y - reach) : y + reach, max(0, x - reach) : x + reach] *= 0.3
+    return pixels
+
+
+def tightly_cropped(pixels, rng):
+    """The photo cropped to the ink itself: the digit touches the border."""
+    dark = np.argwhere(pixels.mean(axis=2) < pixels.mean() - 40)
+    (top, left), (bottom, right) = dark.min(axis=0), dark.max(axis=0)
+    return pixels[top : bottom + 1, left : right + 1]
+
+
+def mark(shape, seed=0):
+    """A photo of a mark that is no digit on paper: "dash", "dot" or "speck"."""
+    rng = np.random.default_rng(seed)
+    page = np.full((300, 400, 3), 225.0) + rng.normal(0, 3, (300, 400, 3))
+    if shape == "dash":
+        page[140:152, 140:260] = 30
+    elif shape == "dot":
+        y, x = np.ogrid[:300, :400]
+        page[(y - 150) ** 2 + (x - 200) ** 2 < 14**2] = 30
+    else:  # a speck
+        page[150:153, 200:203] = 60
+    buffer = io.BytesIO()
+    Image.fromarray(np.clip(page, 0, 255).astype(np.uint8)).save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def cases(images, labels, seed=2026):
+    """Photos of each way a learner's photo can go wrong, made from MNIST test digits:
+    [(name, photo bytes, the digits a person reads: "7", rows "123 45", or "" for none)]."""
+    rng = np.random.default_rng(seed)
+
+    def pick(digits):
+        return [images[rng.choice(np.flatnonzero(labels == int(d)))] for d in digits]
+
+    def sheet(text, **options):
+        return [pick(row) for row in text.split()], text
+
+    made = []
+    for name, (rows, text), options in [
+        ("hard shadow over a third", sheet("7"), dict(effect=hard_shadow, size=(600, 450))),
+        ("hard shadow on a sheet", sheet("3851"), dict(effect=hard_shadow, height=100)),
+        ("the table along a side", sheet("2"), dict(effect=table_beside, size=(600, 450))),
+        ("dim light, mid-grey paper", sheet("6"), dict(effect=dim_light, ink=(15, 15, 20))),
+        ("dim light on a sheet", sheet("40 95"), dict(effect=dim_light, height=90)),
+        ("specks and dust", sheet("5"), dict(effect=specks, size=(600, 450))),
+        ("faint pencil", sheet("3"), dict(ink=(150, 150, 155), pen="thin")),
+        ("a thin pen that skips", sheet("8"), dict(pen="thin", breaks=6, height=300)),
+        ("lined paper", sheet("14 92"), dict(ruled="lines", height=90)),
+        ("grid paper", sheet("7"), dict(ruled="grid", height=200)),
+        ("tightly cropped", sheet("0"), dict(effect=tightly_cropped, height=120)),
+        ("a slanting row", sheet("12345 67890"), dict(slant=0.12, height=70)),
+        ("rows of 3, then 1", sheet("123 456 789 0"), dict(height=70)),
+        ("two digits that touch", sheet("36"), dict(gap=-6, height=160, pen="thick")),
+    ]:
+        made.append((name, photo_of(rows, seed=len(made), **options), text))
+    for shape in ("dash", "dot", "speck"):
+        made.append((f"a {shape}", mark(shape, seed=len(made)), ""))
+    return made
 
 
 def write_examples(folder):

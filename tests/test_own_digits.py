@@ -37,14 +37,16 @@ from conftest import (
 from PIL import Image
 
 LESSON = "07_your_own_digits.py"
-PREPARE = "Prepare a digit the MNIST way"
+ONE_DIGIT, A_PAGE = "One digit: a photo becomes the model's input", "A page: its digits"
 
 
 @pytest.fixture(scope="module")
 def prep():
-    """The lesson's preparation cell, run alone: open_grey, ink_of, find_digits, mnist_input."""
+    """The lesson's two preparation cells, run alone: open_grey, ink_of, mnist_input; then
+    find_digits."""
     namespace = {"np": np}
-    exec(compile(code_under(LESSON, PREPARE), LESSON, "exec"), namespace)
+    for heading in (ONE_DIGIT, A_PAGE):
+        exec(compile(code_under(LESSON, heading), LESSON, "exec"), namespace)
     return namespace
 
 
@@ -62,7 +64,7 @@ def read_input(prep, data):
     ink = prep["ink_of"](grey)
     rows = prep["find_digits"](ink)
     assert [len(row) for row in rows] == [1]
-    return prep["mnist_input"](ink, rows[0][0]).reshape(28, 28)
+    return prep["mnist_input"](rows[0][0][1]).reshape(28, 28)
 
 
 def encoded(image, fmt, **options):
@@ -104,7 +106,7 @@ def test_mnist_digits_come_through_nearly_unchanged(prep, digits):
     for label in range(10):
         for original in digits[label][:3]:
             ink = prep["ink_of"](original.astype(np.float32))
-            again = prep["mnist_input"](ink, prep["digit_box"](ink)).reshape(28, 28)
+            again = prep["mnist_input"](ink).reshape(28, 28)
             alike.append(likeness(again, original / 255.0))
     assert np.mean(alike) > 0.95 and min(alike) > 0.8, np.round(alike, 2)
 
@@ -154,42 +156,33 @@ def test_a_sheet_is_found_in_reading_order(prep, digits):
     grey = prep["open_grey"](io.BytesIO(photo))
     found = prep["find_digits"](prep["ink_of"](grey))
     assert [len(row) for row in found] == [5, 5, 5]
-    for row, next_row in zip(found, found[1:]):
-        assert max(box[2] for box in row) < min(box[0] for box in next_row)  # rows top down
+    for row, next_row in zip(found, found[1:]):  # rows top down
+        assert max(box[0].stop for box, _ in row) < min(box[0].start for box, _ in next_row)
     for row in found:
-        lefts = [box[1] for box in row]
+        lefts = [box[1].start for box, _ in row]
         assert lefts == sorted(lefts)
-        assert all(a[3] < b[1] for a, b in zip(row, row[1:]))  # boxes side by side
+        assert all(a[1].stop < b[1].start for (a, _), (b, _) in zip(row, row[1:]))  # side by side
 
 
-def flood_fill_parts(mask):
-    """The connected parts of a mask the slow, sure way: (top, left, bottom, right, count)."""
-    seen, parts = np.zeros_like(mask), []
-    for start in zip(*np.nonzero(mask)):
-        if seen[start]:
+def test_each_way_a_photo_goes_wrong_still_gives_its_digits_in_rows(prep):
+    """Hard shadows, the table, dim light, specks, pencil, a skipping pen, ruled and grid
+    paper, a tight crop, a slanting row, rows of 3 then 1, two digits that touch: the digits
+    found are the rows as written; a dash, a dot and a speck are no digit.
+    (How many of them the model then reads right: benchmarks/own_digits.py.)"""
+    with np.load(SAMPLE) as f:
+        cases = make_own_digits().cases(f["x_test"], f["y_test"])
+    assert len(cases) == 17
+    wrong = []
+    for name, photo, text in cases:
+        ink = prep["ink_of"](prep["open_grey"](io.BytesIO(photo)))
+        if not text:
+            with pytest.raises(ValueError, match="^no digit"):
+                prep["find_digits"](ink)
             continue
-        stack, pixels = [start], []
-        seen[start] = True
-        while stack:
-            r, c = stack.pop()
-            pixels.append((r, c))
-            for dr in (-1, 0, 1):
-                for dc in (-1, 0, 1):
-                    rr, cc = r + dr, c + dc
-                    inside = 0 <= rr < mask.shape[0] and 0 <= cc < mask.shape[1]
-                    if inside and mask[rr, cc] and not seen[rr, cc]:
-                        seen[rr, cc] = True
-                        stack.append((rr, cc))
-        rows, cols = zip(*pixels)
-        parts.append((min(rows), min(cols), max(rows) + 1, max(cols) + 1, len(pixels)))
-    return sorted(parts)
-
-
-def test_parts_are_the_connected_parts(prep):
-    rng = np.random.default_rng(0)
-    for density in (0.1, 0.3, 0.45):
-        mask = rng.random((40, 50)) < density
-        assert sorted(prep["parts_of"](mask)) == flood_fill_parts(mask)
+        found = [len(row) for row in prep["find_digits"](ink)]
+        if found != [len(row) for row in text.split()]:
+            wrong.append((name, text, found))
+    assert wrong == []
 
 
 @pytest.mark.parametrize(
@@ -240,12 +233,21 @@ def test_first_run_trains_saves_and_reads_the_bundled_examples(first_run, lesson
     sheet = dict(reads)[str(examples / "31415_92653.jpg")]
     assert len(sheet) == 11 and sheet[5] == " "  # two rows of five, in reading order
     assert sum(a == b for a, b in zip(sheet, "31415 92653")) >= 9
-    # Each digit's details: its probability and the next two guesses.
+    # Each digit's details: its probability and the next two guesses, or, not sure, both
+    # candidates, the first below SURE.
+    sure = float(re.search(r"^SURE = ([0-9.]+)", code_under(LESSON, "Read your images"), re.M)[1])
     details = re.findall(
-        r"^  digit \d+: (\d) \(([0-9.]+)\); next (\d) \(([0-9.]+)\), (\d)", out, re.M
+        r"^  digit \d+: (?:(\d) \(([0-9.]+)\); next (\d) \(([0-9.]+)\), \d \([0-9.]+\)|"
+        r"not sure: (\d) \(([0-9.]+)\) or (\d) \(([0-9.]+)\))$",
+        out,
+        re.M,
     )
     assert len(details) == 5 + 10
-    assert all(float(p) >= float(q) for _, p, _, q, _ in details)
+    for first, p, second, q, unsure, p_unsure, other, q_other in details:
+        if unsure:
+            assert float(p_unsure) < sure and float(p_unsure) >= float(q_other) and unsure != other
+        else:
+            assert float(p) >= sure - 0.005 and float(p) >= float(q) and first != second
     assert keras_warnings_aside(first_run.stderr) == [] and "Traceback" not in first_run.stderr
 
 
@@ -534,8 +536,8 @@ def drawn(digit, height=180, top=50, left=60):
 
 
 def test_the_preparation_and_the_model_cell_are_lesson_07s():
-    prepare = "Prepare a digit the MNIST way"
-    assert code_under(SERVER, prepare) == code_under(LESSON, prepare)
+    for heading in (ONE_DIGIT, A_PAGE):
+        assert code_under(SERVER, heading) == code_under(LESSON, heading)
     assert code_under(SERVER, "The model from lesson 07") == code_under(
         LESSON, "Train once, save, load"
     )
@@ -543,7 +545,9 @@ def test_the_preparation_and_the_model_cell_are_lesson_07s():
 
 def test_the_page_loads_nothing_from_outside():
     page = (ROOT / "data" / "draw_a_digit.html").read_text(encoding="utf-8")
-    assert not re.search(r"https?:|//[a-z0-9]|@import|<link\b|\bsrc=", page, re.I)
+    # Its only link is its icon, empty and inline: no request for /favicon.ico either.
+    assert re.findall(r"<link\b[^>]*>", page) == ['<link rel="icon" href="data:,">']
+    assert not re.search(r"https?:|//[a-z0-9]|@import|\bsrc=", page, re.I)
     assert 'id="guess"' in page and 'fetch("/predict"' in page
 
 
@@ -580,6 +584,34 @@ def test_a_small_digit_in_a_corner_is_still_read(server):
     _, cornered = ask(server["port"], body=canvas_png(drawn(seven, height=60, top=200, left=200)))
     assert cornered["digit"] == centred["digit"] == 7
     assert np.abs(np.array(cornered["input"]) - np.array(centred["input"])).mean() < 40
+
+
+def test_two_digits_side_by_side_are_read_as_two(server):
+    with np.load(SAMPLE) as f:
+        one, seven = (f["x_test"][f["y_test"] == d][0] for d in (1, 7))
+    canvas = np.maximum(drawn(one, height=110, top=80, left=10), drawn(seven, 110, 80, 140))
+    status, answer = ask(server["port"], body=canvas_png(canvas))
+    assert status == 200 and len(answer["digits"]) == 2 and len(answer["details"]) == 2
+    assert answer["digits"] == "".join(str(d["digit"]) for d in answer["details"])
+    assert answer["digit"] == answer["details"][0]["digit"]
+    assert answer["probabilities"] == answer["details"][0]["probabilities"]
+    for detail in answer["details"]:
+        scores = detail["probabilities"]
+        assert detail["sure"] == (max(scores) >= 0.95) and detail["or"] != detail["digit"]
+        assert sorted(scores)[-2] == scores[detail["or"]]
+
+
+@pytest.mark.parametrize("mark", ["dash", "dot"])
+def test_a_dash_or_a_dot_is_no_digit(server, mark):
+    canvas = np.zeros((280, 280), np.float32)
+    if mark == "dash":
+        canvas[130:148, 80:200] = 1
+    else:
+        y, x = np.ogrid[:280, :280]
+        canvas[(y - 140) ** 2 + (x - 140) ** 2 < 12**2] = 1
+    status, answer = ask(server["port"], body=canvas_png(canvas))
+    assert status == 200 and answer["digit"] is None and answer["digits"] == ""
+    assert answer["message"].startswith("no digit")
 
 
 def test_an_empty_canvas_gets_no_guess(server):
