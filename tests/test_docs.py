@@ -184,9 +184,10 @@ def test_the_readme_first_screen_has_the_install_the_run_the_lessons_and_a_figur
     assert all(f"(docs/{lesson.removesuffix('.py')}.md)" in first_screen for lesson in LESSONS)
 
 
-def test_the_readme_is_at_most_330_lines():
-    """300 for lessons 00-06, and two short sections for 07 and 08."""
-    assert len(README.splitlines()) <= 330
+def test_the_readme_is_at_most_350_lines():
+    """300 for lessons 00-06, and two sections for 07 and 08: how a photo is read, with its
+    measured table, and what the server refuses."""
+    assert len(README.splitlines()) <= 350
 
 
 def test_the_exercises_summary_quotes_the_06_page():
