@@ -6,8 +6,8 @@
 #
 # **第 06 课：视频最后的三个练习，放在一起对比**
 #
-# 用 `python 06_exercises.py` 运行（`--quick`：用自带样本，几秒钟；`--data 文件`：用你自己的 m
-# nist.npz），或者按顺序运行这个 notebook 的单元格。
+# 用 `python 06_exercises.py` 运行（`--quick`：用自带样本，几秒钟；`--data 文件`：用你自己的
+# mnist.npz），或者按顺序运行这个 notebook 的单元格。
 
 # %%
 """Lesson 06: the video's three exercises, side by side, then a look at the mistakes.
@@ -156,9 +156,9 @@ if args.quick:  # seven trainings: a quarter of the sample keeps --quick to seco
 # expected here, so its logger lets only errors through.
 #
 # `train()` 构建课程里的网络（784-512-256-10，默认 Adam 0.001，5 个 epoch），训练它并在测试集上
-# 评估；每个练习只改一两个参数。`run()` 把结果放进表格的一行。几个练习共用的设置（基准同时也是 “
-# Adam” 和 “pixels / 255”）只训练一次。训练七个模型时 TensorFlow 会警告函数被“重新追踪”（retrace）：
-# 这里是预料之中的，所以它的日志只显示错误。
+# 评估；每个练习只改一两个参数。`run()` 把结果放进表格的一行。几个练习共用的设置（基准同时也是
+# “Adam” 和 “pixels / 255”）只训练一次。训练七个模型时 TensorFlow 会警告函数被“重新追踪”
+# （retrace）：这里是预料之中的，所以它的日志只显示错误。
 
 # %%
 import math

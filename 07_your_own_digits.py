@@ -6,8 +6,8 @@
 #
 # **第 07 课：读你自己写的数字**
 #
-# 用 `python 07_your_own_digits.py [--quick] [--data FILE] [图片或文件夹 ...]` 运行。在 notebo
-# ok 里，把你的照片写进下面的 `my_images`，然后按顺序运行单元格。
+# 用 `python 07_your_own_digits.py [--quick] [--data FILE] [图片或文件夹 ...]` 运行。在
+# notebook 里，把你的照片写进下面的 `my_images`，然后按顺序运行单元格。
 
 # %%
 """Lesson 07: your own handwriting. Save the trained model, prepare a photo of a digit the way
@@ -681,12 +681,16 @@ for file in image_files:
 
 # %%
 labelled = [r for r in readings if r["label"] is not None and len(r["label"]) == 1]
-naive_inputs = np.array([r["naive"] for r in labelled]).reshape(-1, 784)
-naive_digits = np.argmax(model(naive_inputs, training=False).numpy(), axis=1)
-naive_right = sum(str(d) == r["label"] for d, r in zip(naive_digits, labelled))
-prepared_right = sum(r["text"] == r["label"] for r in labelled)
-print(f"Naive resize to 28x28: {naive_right} of {len(labelled)} labelled digits read right")
-print(f"Prepared the MNIST way: {prepared_right} of {len(labelled)} labelled digits read right")
+naive_digits = []
+if labelled:
+    naive_inputs = np.array([r["naive"] for r in labelled])
+    naive_digits = np.argmax(model(naive_inputs, training=False).numpy(), axis=1)
+    naive_right = sum(str(d) == r["label"] for d, r in zip(naive_digits, labelled))
+    prepared_right = sum(r["text"] == r["label"] for r in labelled)
+    print(f"Naive resize to 28x28: {naive_right} of {len(labelled)} labelled digits read right")
+    print(f"Prepared the MNIST way: {prepared_right} of {len(labelled)} labelled digits read right")
+else:
+    print("No image is named by its digit (7.jpg, 7/photo.jpg): nothing to count right")
 sheets = [r for r in readings if r["label"] is not None and len(r["label"]) > 1]
 for reading in sheets:
     read, label = reading["text"].replace(" ", ""), reading["label"].replace(" ", "")
@@ -748,15 +752,25 @@ def show(figure, name):
 # For each image (the first 15): the photo with a box and the prediction on each digit, the
 # ink as the steps see it, then the first digit's crop, its 20x20 fit, its strokes brought
 # to MNIST's width, the 28x28 field, the input once centred, and the model's ten
-# probabilities for it, as lesson 04 draws them.
+# probabilities for it, as lesson 04 draws them: the true digit's bar blue, a wrong guess red.
+# A script first removes the 07_*.png figures an earlier run left, and says so.
 #
-# 每张图片（最多前 15 张）一张图：照片上每个数字都有一个框和预测结果；按上面步骤得到的笔迹；然后是
-# 第一个数字的裁剪、缩放到 20x20、笔画调到 MNIST 的粗细、补成 28x28、按重心居中后的输入，以及模型
-# 给出的十个概率（和第 04 课的画法一样）。
+# 每张图片（最多前 15 张）一张图：照片上每个数字都有一个框和预测结果；按上面步骤得到的笔迹；然后是第
+# 一个数字的裁剪、缩放到 20x20、笔画调到 MNIST 的粗细、补成 28x28、按重心居中后的输入，以及模型给出
+# 的十个概率（和第 04 课的画法一样：真实数字的柱子是蓝色，猜错的是红色）。用脚本运行时，先删掉上一次
+# 运行留下的 07_*.png 图，并打印一行说明。
 
 # %%
+import glob
+
 from matplotlib.patches import Rectangle
 
+if not in_notebook:  # figures of an earlier run, of other images, would lie beside these
+    earlier = glob.glob(os.path.join(os.path.dirname(__file__), "figures", "07_*.png"))
+    for path in earlier:
+        os.remove(path)
+    if earlier:
+        print(f"Removed the {len(earlier)} figures 07_*.png of an earlier run")
 for number, reading in enumerate(readings[:15], start=1):
     figure, axes = plt.subplots(2, 4, figsize=(10, 5.5), layout="constrained")
     photo = axes[0, 0]
@@ -781,9 +795,15 @@ for number, reading in enumerate(readings[:15], start=1):
         ax.set(xticks=[], yticks=[])
     bars = axes[1, 3]
     first = reading["probabilities"][0]
-    colors = ["tab:blue" if d == np.argmax(first) else "lightgrey" for d in range(10)]
+    guess = int(np.argmax(first))
+    true = int(reading["label"][0]) if reading["label"] else guess  # as lesson 04 colours them
+    colors = ["lightgrey"] * 10
+    colors[true] = "tab:blue"
+    if guess != true:
+        colors[guess] = "tab:red"
     bars.bar(range(10), first, color=colors)
-    bars.set(xticks=range(10), ylim=(0, 1), title="probabilities, digit 1", xlabel="digit")
+    title = f"digit 1: true {true}" if reading["label"] else "probabilities, digit 1"
+    bars.set(xticks=range(10), ylim=(0, 1), title=title, xlabel="digit")
     name = shown(os.path.basename(reading["file"]))
     figure.suptitle(f"{name}; model trained on {data_name}", parse_math=False)
     show(figure, f"07_steps_{number:02}.png")
@@ -791,20 +811,23 @@ for number, reading in enumerate(readings[:15], start=1):
 # %% [markdown]
 # ## Naive and prepared, side by side / 直接缩小和按 MNIST 准备，对比
 #
-# Top: each labelled image only resized to 28x28. Bottom: the same image prepared the MNIST
-# way. The title is what the model reads, green when it is right and red when it is wrong.
+# Top: labelled images only resized to 28x28. Bottom: the same images prepared the MNIST way.
+# The title is what the model reads, green when it is right and red when it is wrong. Up to 8
+# are shown, those read wrong first; the figure's title says how many of how many.
 #
-# 上面一行：每张有标签的图片直接缩小到 28x28；下面一行：同一张图片按 MNIST 的方法准备。标题是
-# 模型读出的数字，读对是绿色，读错是红色。
+# 上面一行：有标签的图片直接缩小到 28x28；下面一行：同样的图片按 MNIST 的方法准备。标题是模型读出的
+# 数字，读对是绿色，读错是红色。最多显示 8 张，读错的排在前面；图的标题写明显示了几张中的几张。
 
 # %%
-shown = labelled[:8]
+# The misread ones first, then the others, 8 at most.
+order = sorted(range(len(labelled)), key=lambda i: labelled[i]["text"] == labelled[i]["label"])
+shown = [labelled[i] for i in order[:8]]
+naive_shown = [naive_digits[i] for i in order[:8]]
 if shown:
-    size = (1.5 * len(shown) + 1, 3.6)
+    size = (max(6, 1.5 * len(shown) + 1), 4)  # room for the title, however few are shown
     figure, axes = plt.subplots(2, len(shown), figsize=size, squeeze=False, layout="constrained")
-    for column, reading in enumerate(shown):
-        naive = naive_digits[column]
-        pairs = [(naive_inputs[column], str(naive)), (reading["inputs"][0], reading["text"])]
+    for column, (reading, naive) in enumerate(zip(shown, naive_shown)):
+        pairs = [(reading["naive"], str(naive)), (reading["inputs"][0], reading["text"])]
         for ax, (image, read) in zip(axes[:, column], pairs):
             ax.imshow(image.reshape(28, 28), cmap="gray", vmin=0, vmax=1)
             color = "tab:green" if read == reading["label"] else "tab:red"
@@ -812,7 +835,10 @@ if shown:
             ax.set(xticks=[], yticks=[])
     axes[0, 0].set_ylabel("resized")
     axes[1, 0].set_ylabel("prepared")
-    figure.suptitle(f"Naive resize against MNIST's steps; model trained on {data_name}")
+    figure.suptitle(
+        f"{len(shown)} of {len(labelled)} labelled images, misread first: resized against"
+        f" MNIST's steps\nmodel trained on {data_name}"
+    )
     show(figure, "07_naive_and_prepared.png")
 
 # %% [markdown]

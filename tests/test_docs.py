@@ -11,6 +11,7 @@ import os
 import re
 
 import jupytext
+import nbformat
 import pytest
 from conftest import (
     LESSONS,
@@ -277,3 +278,34 @@ def test_the_version_table_covers_every_release_of_the_matrix_and_requirements_f
     for column, package in [(2, "numpy"), (3, "matplotlib")]:
         least = min((row[column] for row in passing), key=lambda v: [int(p) for p in v.split(".")])
         assert f"{package}>={'.'.join(least.split('.')[:2])}\n" in requirements
+
+
+def stray_breaks(markdown):
+    """Line breaks inside a paragraph, next to Chinese: a reader sees each as a space, which
+    Chinese has none of. Code blocks, lists, tables and headings aside."""
+    count, fenced = 0, False
+    lines = markdown.split("\n")
+    for line, next_line in zip(lines, lines[1:]):
+        if line.startswith("```"):
+            fenced = not fenced
+        if fenced or not line.strip() or not next_line.strip():
+            continue
+        if re.match(r"\s*(?:[-*+] |\d+\. |\||#|>|<|```)", next_line):
+            continue
+        if line.startswith(("|", "#", "<")):
+            continue
+        count += not (line.rstrip()[-1] + next_line.strip()[0]).isascii()
+    return count
+
+
+def test_chinese_reads_without_stray_spaces():
+    """In the pages, the notebooks and README.zh-CN.md, each Chinese paragraph is one line (the
+    lessons' .py files wrap theirs; tools/make_notebooks.py and tools/render.py join them)."""
+    assert stray_breaks("中文一行，\n下一行。\n\n- 列表\n- 项目") == 1
+    found = {}
+    for path in [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.zh-CN.md"]:
+        found[path.name] = stray_breaks(path.read_text(encoding="utf-8"))
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        cells = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4).cells
+        found[path.name] = sum(stray_breaks(c.source) for c in cells if c.cell_type == "markdown")
+    assert {name: count for name, count in found.items() if count} == {}

@@ -95,11 +95,6 @@ def test_the_videos_training_lines_stand_verbatim(lesson):
 
 
 @pytest.mark.parametrize("lesson", [CHECK, *LESSONS])
-def test_no_line_is_longer_than_100_characters(lesson):
-    assert max(len(line) for line in source(lesson).splitlines()) <= 100
-
-
-@pytest.mark.parametrize("lesson", [CHECK, *LESSONS])
 def test_control_flow_is_plain_statements(lesson):
     """No `a or f()` used as a statement, and no conditional expression that runs something
     (a call in either branch): those decide what runs, and belong in an if."""

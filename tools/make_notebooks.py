@@ -11,6 +11,8 @@ Run:
     python tools/make_notebooks.py
 """
 
+import re
+import unicodedata
 from pathlib import Path
 
 import jupytext
@@ -28,6 +30,46 @@ if os.path.basename(os.getcwd()) == "notebooks":
 # Folded: Jupyter's own key, and VS Code's and Colab's, which read other ones.
 FOLDED = {"jupyter": {"source_hidden": True}, "collapsed": True, "cellView": "form"}
 KERNEL = {"display_name": "Python 3", "language": "python", "name": "python3"}
+# A line that starts a block of its own: a list item, a table row, a heading, a quote, HTML.
+BLOCK = re.compile(r"\s*(?:[-*+] |\d+\. |\||#|>|<)")
+
+
+def chinese_joined(markdown):
+    """Markdown with each paragraph that holds Chinese on one line. The lessons wrap their text
+    at 100 columns, and a line break shows as a space, which Chinese has none of: lines join
+    with nothing where either side is Chinese, with a space where both are not. Code blocks,
+    lists, tables and English paragraphs stay as they are."""
+    lines, fenced = [], False
+    for line in markdown.split("\n"):
+        previous = lines[-1] if lines else ""
+        joins = (
+            not fenced
+            and line.strip()
+            and previous.strip()
+            and not BLOCK.match(line)
+            and not previous.startswith(("```", "|", "#", "<"))
+            and re.search(r"[^\x00-\x7f]", previous + line)
+        )
+        if line.startswith("```"):
+            fenced = not fenced
+        if not joins:
+            lines.append(line)
+            continue
+        previous, line = previous.rstrip(), line.strip()
+        lines[-1] = previous + (" " if spaced(previous[-1], line[0]) else "") + line
+    return "\n".join(lines)
+
+
+def spaced(before, after):
+    """Whether a space stands between two characters: between two English ones, and between a
+    Chinese character and an English one, as the lessons write them; not next to Chinese
+    punctuation, nor between two Chinese characters."""
+    if before.isascii() and after.isascii():
+        return True
+    chinese = before if after.isascii() else after
+    return (before.isascii() or after.isascii()) and not unicodedata.category(chinese).startswith(
+        "P"
+    )
 
 
 def is_setup(cell):
@@ -44,6 +86,8 @@ def notebook_of(lesson):
     nb.metadata = {"kernelspec": KERNEL, "language_info": {"name": "python"}}
     for cell in nb.cells:
         cell.metadata = dict(FOLDED) if is_setup(cell) else {}
+        if cell.cell_type == "markdown":
+            cell.source = chinese_joined(cell.source)
     moving = nbformat.v4.new_code_cell(FROM_NOTEBOOKS, metadata=dict(FOLDED))
     nb.cells.insert(1, moving)
     for number, cell in enumerate(nb.cells):

@@ -29,7 +29,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 import numpy as np
-from make_notebooks import is_setup
+from make_notebooks import chinese_joined, is_setup
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -166,11 +166,11 @@ def page_of(lesson, nb, seconds, figures):
         f"[`{lesson}`](../{lesson}) run as a notebook on the full MNIST (60,000 training and "
         f"10,000 test digits), {versions}. Run time: {run_time(seconds)}. Under each cell is "
         "what it printed and drew, as it came.",
-        opening.strip("\n"),
+        chinese_joined(opening.strip("\n")),
     ]
     for cell in nb.cells[1:]:
         if cell.cell_type == "markdown":
-            parts.append(cell.source)
+            parts.append(chinese_joined(cell.source))
             continue
         if is_setup(cell):  # folded, so that the video's code is the first code one sees
             parts.append(f"<details>\n<summary>{SETUP_SUMMARY}</summary>")
