@@ -288,7 +288,9 @@ def ink_of(grey):
     # from the mean of its surroundings (a third of a photo, where the light may change; all of
     # a tiny image), above it on a canvas, below it on paper.
     tiny = fitted_to(grey, min(64, max(grey.shape)))
-    window = max(tiny.shape) // 3 if max(grey.shape) > 64 else max(tiny.shape)
+    window = max(tiny.shape)
+    if max(grey.shape) > 64:
+        window = window // 3
     around = tiny - ndimage.uniform_filter(tiny, size=window)
     if around.max() > -around.min():  # light ink on a dark ground: make it dark on light
         grey = 255 - grey
@@ -795,8 +797,9 @@ for number, reading in enumerate(readings[:15], start=1):
         ax.set(xticks=[], yticks=[])
     bars = axes[1, 3]
     first = reading["probabilities"][0]
-    guess = int(np.argmax(first))
-    true = int(reading["label"][0]) if reading["label"] else guess  # as lesson 04 colours them
+    guess = true = int(np.argmax(first))
+    if reading["label"]:  # as lesson 04 colours them
+        true = int(reading["label"][0])
     colors = ["lightgrey"] * 10
     colors[true] = "tab:blue"
     if guess != true:

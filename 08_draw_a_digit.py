@@ -261,7 +261,9 @@ def ink_of(grey):
     # from the mean of its surroundings (a third of a photo, where the light may change; all of
     # a tiny image), above it on a canvas, below it on paper.
     tiny = fitted_to(grey, min(64, max(grey.shape)))
-    window = max(tiny.shape) // 3 if max(grey.shape) > 64 else max(tiny.shape)
+    window = max(tiny.shape)
+    if max(grey.shape) > 64:
+        window = window // 3
     around = tiny - ndimage.uniform_filter(tiny, size=window)
     if around.max() > -around.min():  # light ink on a dark ground: make it dark on light
         grey = 255 - grey
@@ -549,14 +551,14 @@ def read_drawing(png):
 # never a traceback. Any web site you visit can make your browser send it requests, so it is
 # as careful as Jupyter's server: one `Host` that names it (against DNS rebinding), no POST
 # from another site's `Origin` or not `image/png`; sizes checked before reading or decoding (a
-# body over 2 MB, a PNG over 1,000x1,000 pixels: 413); a connection silent for 10 s closed, 64
+# body over 2 MB, a PNG over 1,000x1,000 pixels: 413); a connection silent for 5 s closed, 64
 # at once at most (then 503), so that slow clients never keep your drawing waiting.
 #
 # 服务器用 Python 标准库的 `http.server`，每个连接一个线程：`/` 返回网页，`POST /predict` 返回预测；
 # 其他请求都得到一条 JSON 错误和一行日志，绝不会有 traceback。你访问的任何网站都能让你的浏览器向它发
 # 请求，所以它和 Jupyter 的服务器一样谨慎：请求必须有唯一一个写明它自己的 `Host`（防止 DNS rebinding
 # ），不接受来自其他网站 `Origin` 的 POST，也不接受不是 `image/png` 的 POST；先检查大小，再读取或解
-# 码（超过 2 MB 的请求体、超过 1,000x1,000 像素的 PNG 返回 413）；一个连接 10 秒没有动静就关闭，同时
+# 码（超过 2 MB 的请求体、超过 1,000x1,000 像素的 PNG 返回 413）；一个连接 5 秒没有动静就关闭，同时
 # 最多 64 个连接（再多返回 503），这样慢吞吞的客户端永远不会让你的画等着。
 
 # %%
@@ -570,7 +572,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 LARGEST_BODY = 2 * 1024 * 1024  # bytes; a canvas of the page is about 20 KB
 LARGEST_CANVAS = 1000 * 1000  # pixels
 LARGEST_HEADERS = 16 * 1024  # bytes, all headers together
-IDLE_SECONDS = 10  # a connection that sends nothing this long is closed
+IDLE_SECONDS = 5  # a connection that sends nothing this long is closed
 MOST_CONNECTIONS = 64  # served at once; the next one is answered 503
 page_file = os.path.join(
     os.path.dirname(globals().get("__file__", "")), "data", "draw_a_digit.html"

@@ -221,9 +221,11 @@ def test_troubleshooting_in_both_languages_names_where_each_problem_comes_from()
     table = [line for line in section.splitlines() if line.startswith("| ")]
     english = table[1:]  # under the header
     zh_section = README_ZH.split("## 常见问题")[1].split("\n## ")[0]
-    chinese = [line for line in zh_section.splitlines() if line.startswith("- ")]
+    chinese = [line for line in zh_section.splitlines() if line.startswith("| ")][1:]
     assert len(english) == len(chinese) == 7
-    assert [line for line in zh_section.splitlines() if line.startswith("| ")][1:] == english
+    # One table in each README, the same sources in the same order, in its own language.
+    assert [row.split(" | ")[-1] for row in chinese] == [row.split(" | ")[-1] for row in english]
+    assert all(re.search(r"[\u4e00-\u9fff]", row.split(" | ")[1]) for row in chinese)
     for row in english[:-1]:  # the last, the start-up lines, is not a problem
         assert re.search(r"\[#\d+\]\(https://github\.com/[\w.-]+/[\w.-]+/issues/\d+\)", row), row
     for needed in ["No matching distribution found", "DLL load failed", "tensorflow-metal"]:
@@ -309,3 +311,16 @@ def test_chinese_reads_without_stray_spaces():
         cells = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4).cells
         found[path.name] = sum(stray_breaks(c.source) for c in cells if c.cell_type == "markdown")
     assert {name: count for name, count in found.items() if count} == {}
+
+
+def anchor(heading):
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+@pytest.mark.parametrize("readme", ["README.md", "README.zh-CN.md"])
+def test_every_link_to_a_heading_goes_somewhere(readme):
+    text = (ROOT / readme).read_text(encoding="utf-8")
+    anchors = {anchor(heading) for heading in re.findall(r"^#+ (.+)$", text, re.M)}
+    links = re.findall(r"\]\(#([^)]+)\)", text)
+    assert links and [link for link in links if link not in anchors] == []
