@@ -265,7 +265,6 @@ def png_bomb(width, height):
 SLOWEST_FIRST = [
     "test_lessons.py",
     "test_own_digits.py",
-    "test_server.py",
     "test_exercises.py",
     "test_notebooks.py",
     "test_data.py",
