@@ -1,5 +1,8 @@
 """Lessons 07 and 08: a saved model, photos prepared the MNIST way, every digit on a sheet; then
-08's server, beside the model 07 saved: as the page and as a hostile client would ask it (a PNG bomb, another site's Origin, clients that leave or stall, every request http.server refuses itself, more connections than it serves), reading its output for a traceback; and its page in a real headless Chromium.
+08's server, beside the model 07 saved: asked as the page and as a hostile client would ask it
+(a PNG bomb, another site's Origin, clients that leave or stall, every request http.server
+refuses itself, more connections than it serves), its output read for a traceback; and its
+page in a real headless Chromium.
 
 07:
 
