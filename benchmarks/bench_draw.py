@@ -25,7 +25,7 @@ import numpy as np
 from PIL import Image
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "data"))
+sys.path.insert(0, os.path.join(ROOT, "tools"))  # the repository's tools, imported
 import make_own_digits  # noqa: E402
 
 

@@ -2,7 +2,6 @@
 
 import ast
 import functools
-import importlib.util
 import os
 import re
 import shutil
@@ -13,6 +12,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+from lesson_cells import code_under  # noqa: F401  (the tests' one way to a lesson's cell)
 from matplotlib.image import imread
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -220,24 +220,6 @@ def exercise_table(out):
             )
         )
     return rows
-
-
-def code_under(lesson, heading):
-    """The code cell right under the markdown cell whose heading starts with `heading`."""
-    text = source(lesson)
-    start = text.index("\n# %%\n", text.index(f"# %% [markdown]\n# ## {heading}")) + 1
-    end = text.find("\n# %% [markdown]", start)
-    return text[start : end if end != -1 else len(text)]
-
-
-def make_own_digits():
-    """data/make_own_digits.py as a module: photo_of() makes a photo of MNIST digits."""
-    spec = importlib.util.spec_from_file_location(
-        "make_own_digits", ROOT / "data" / "make_own_digits.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def png_bomb(width, height):

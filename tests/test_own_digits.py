@@ -26,6 +26,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import make_own_digits
 import numpy as np
 import pytest
 from conftest import (
@@ -35,7 +36,6 @@ from conftest import (
     code_under,
     keras_warnings_aside,
     lesson_env,
-    make_own_digits,
     picture,
     png_bomb,
     run,
@@ -83,7 +83,7 @@ def encoded(image, fmt, **options):
 def test_a_photo_becomes_an_mnist_digit(prep, digits):
     """Dark blue ink on grey paper lit from one side, a thin pen, a large photo: the input is
     white on black, 20 pixels tall, centred by its mass, with strokes of MNIST's width."""
-    photo = make_own_digits().photo_of([[digits[4][0]]], height=700, ink=(30, 50, 150))
+    photo = make_own_digits.photo_of([[digits[4][0]]], height=700, ink=(30, 50, 150))
     digit = read_input(prep, photo)
     ink_rows = np.flatnonzero(digit.max(axis=1) > 0.1)
     assert 18 <= ink_rows[-1] - ink_rows[0] + 1 <= 22
@@ -141,7 +141,7 @@ def odd_formats(photo):
 
 
 def test_every_odd_format_reads_like_the_plain_photo(prep, digits):
-    photo = make_own_digits().photo_of([[digits[7][0]]], height=300, fmt="PNG")
+    photo = make_own_digits.photo_of([[digits[7][0]]], height=300, fmt="PNG")
     reference = read_input(prep, photo)
     for name, data in odd_formats(photo):
         digit = read_input(prep, data)
@@ -149,7 +149,7 @@ def test_every_odd_format_reads_like_the_plain_photo(prep, digits):
 
 
 def test_a_huge_photo_is_shrunk_first(prep, digits):
-    small = make_own_digits().photo_of([[digits[3][0]]], height=400, size=(800, 600))
+    small = make_own_digits.photo_of([[digits[3][0]]], height=400, size=(800, 600))
     large = Image.open(io.BytesIO(small)).resize((4000, 3000), Image.Resampling.BILINEAR)
     photo = encoded(large, "JPEG", quality=85)  # 12 megapixels
     grey = prep["open_grey"](io.BytesIO(photo))
@@ -159,7 +159,7 @@ def test_a_huge_photo_is_shrunk_first(prep, digits):
 
 def test_a_sheet_is_found_in_reading_order(prep, digits):
     rows = [[digits[d][i] for d in range(5)] for i in range(3)]
-    photo = make_own_digits().photo_of(rows, height=150, pen="thick")
+    photo = make_own_digits.photo_of(rows, height=150, pen="thick")
     grey = prep["open_grey"](io.BytesIO(photo))
     found = prep["find_digits"](prep["ink_of"](grey))
     assert [len(row) for row in found] == [5, 5, 5]
@@ -175,9 +175,9 @@ def test_each_way_a_photo_goes_wrong_still_gives_its_digits_in_rows(prep):
     """Hard shadows, the table, dim light, specks, pencil, a skipping pen, ruled and grid
     paper, a tight crop, a slanting row, rows of 3 then 1, two digits that touch: the digits
     found are the rows as written; a dash, a dot and a speck are no digit.
-    (How many of them the model then reads right: benchmarks/own_digits.py.)"""
+    (How many of them the model then reads right: benchmarks/accuracy_own_digits.py.)"""
     with np.load(SAMPLE) as f:
-        cases = make_own_digits().cases(f["x_test"], f["y_test"])
+        cases = make_own_digits.cases(f["x_test"], f["y_test"])
     assert len(cases) == 17
     wrong = []
     for name, photo, text in cases:
@@ -286,7 +286,7 @@ def photos(tmp_path_factory, digits):
     sample's test digits: dark or coloured ink, uneven light, off-centre, small and large,
     thin and thick pens, JPEG and PNG."""
     folder = tmp_path_factory.mktemp("my photos")
-    make = make_own_digits()
+    make = make_own_digits
     rng = np.random.default_rng(7)
     inks = [(20, 20, 30), (30, 50, 150), (150, 30, 30), (70, 70, 70)]
     for n in range(20):
@@ -576,7 +576,7 @@ def canvas_png(strokes):
 
 def drawn(digit, height=180, top=50, left=60):
     """An MNIST test digit as a pen stroke placed on the canvas."""
-    stroke = make_own_digits().pen_stroke(digit, height, "thick")
+    stroke = make_own_digits.pen_stroke(digit, height, "thick")
     placed = np.zeros((280, 280), np.float32)
     bottom, right = min(280, top + stroke.shape[0]), min(280, left + stroke.shape[1])
     placed[top:bottom, left:right] = stroke[: bottom - top, : right - left]
@@ -709,9 +709,9 @@ def test_eight_clients_sending_200_requests_are_all_answered(server):
 
 
 def draw_in_chromium(url, strokes):
-    """Open the page in headless Chromium, draw each stroke (a list of (x, y) on the 280x280
-    canvas) with the mouse, and return what #guess says after each, with every URL the page
-    asked for."""
+    """Open the page in headless Chromium, draw each stroke (a window size, then a list of
+    (x, y) on the 280x280 canvas) with the mouse, and return what #guess says after each, every
+    URL the page asked for, and where the 28x28 panel was before and after each stroke."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.action_chains import ActionChains
@@ -737,9 +737,12 @@ def draw_in_chromium(url, strokes):
         driver.get(url)
         pad = driver.find_element(By.ID, "pad")
         guess = driver.find_element(By.ID, "guess")
-        guesses = []
-        for stroke in strokes:
+        guesses, places = [], {}
+        for size, stroke in strokes:
+            if size != tuple(driver.get_window_size().values()):
+                driver.set_window_size(*size)
             driver.find_element(By.ID, "clear").click()
+            places.setdefault(size, []).append(driver.find_element(By.ID, "input").location)
             sent = driver.execute_script("return window.performance.getEntries().length")
             actions = ActionChains(driver, duration=10)
             x, y = stroke[0]
@@ -754,6 +757,7 @@ def draw_in_chromium(url, strokes):
                 )
             )
             guesses.append(guess.text)
+            places[size].append(driver.find_element(By.ID, "input").location)
         logs = driver.get_log("performance")
     finally:
         driver.quit()
@@ -762,7 +766,7 @@ def draw_in_chromium(url, strokes):
         for entry in logs
         if '"Network.requestWillBeSent"' in entry["message"]
     ]
-    return guesses, asked
+    return guesses, asked, places
 
 
 @pytest.mark.skipif(
@@ -776,10 +780,15 @@ def test_the_page_reads_digits_drawn_with_the_mouse_in_chromium(server):
     # A small zero, off in the top left corner: an ellipse of 22 points.
     zero = [(60 + 28 * np.sin(t), 70 - 40 * np.cos(t)) for t in np.linspace(0, 2 * np.pi, 23)]
     zero = [(round(x), round(y)) for x, y in zero]
-    guesses, asked = draw_in_chromium(url, [one, zero])
-    assert guesses == ["1", "0"]
+    wide, phone = (1000, 800), (390, 844)
+    guesses, asked, places = draw_in_chromium(url, [(wide, one), (wide, zero), (phone, one)])
+    assert guesses == ["1", "0", "1"]
     assert asked and all(address.startswith(url) for address in asked), asked
-    assert sum(address == url + "predict" for address in asked) >= 2
+    assert sum(address == url + "predict" for address in asked) >= 3
+    assert not any(address.endswith("favicon.ico") for address in asked)
+    # The 28x28 panel stays where it is while one draws, on a wide screen and on a phone's.
+    for size, where in places.items():
+        assert all(place == where[0] for place in where), (size, where)
 
 
 def raw(port, data, read=True, timeout=10):

@@ -18,7 +18,7 @@ import sys
 import time
 
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
-from render import load_full
+from full_mnist import load_full
 from tensorflow import keras
 from tensorflow.keras import layers
 

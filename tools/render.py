@@ -28,7 +28,7 @@ from pathlib import Path
 
 import jupytext
 import nbformat
-import numpy as np
+from full_mnist import load_full
 from make_notebooks import chinese_joined, is_setup
 from nbclient import NotebookClient
 
@@ -39,22 +39,6 @@ LESSONS = sorted(p.name for p in ROOT.glob("[0-9][0-9]_*.py") if not p.name.star
 SERVER = "08_draw_a_digit.py"  # serves its page until stopped
 SETUP_SUMMARY = "Setup: flags and where MNIST comes from (the same in every lesson)"
 HEADER = "<!-- Made by tools/render.py from {lesson}; edit the lesson, not this page. -->"
-
-
-def load_full(data):
-    """The arrays of data, ((x_train, y_train), (x_test, y_test)); stop with one line unless
-    it is a full MNIST."""
-    try:
-        with open(data, "rb") as file, np.load(file, allow_pickle=False) as f:
-            mnist = (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
-    except Exception as err:
-        sys.exit(f"Cannot read {data} as an mnist.npz file: {type(err).__name__}")
-    sizes = len(mnist[0][1]), len(mnist[1][1])
-    if sizes != (60000, 10000):
-        sys.exit(
-            f"{data} holds {sizes[0]} training and {sizes[1]} test images, not 60000 and 10000"
-        )
-    return mnist
 
 
 def normalise(text):

@@ -4,7 +4,7 @@ with each photo prepared the MNIST way (the lesson's own two cells) and only res
 
 It runs the lesson's preparation cells (found by their headings) and a saved model of 07:
     python 07_your_own_digits.py --data mnist.npz    # trains, saves models/mnist_dense.keras
-    python benchmarks/own_digits.py --own-digits ../shared/own_digits
+    python benchmarks/accuracy_own_digits.py --own-digits ../shared/own_digits
 
 What it reads:
 - OWN_DIGITS/photos/<writer>/: phone photos of ink on paper, one digit each, per writer;
@@ -13,7 +13,7 @@ What it reads:
 - OWN_DIGITS/drawings/: canvas drawings;
 - OWN_DIGITS/semeion/semeion.data: 16x16 scans, scaled up (nearest neighbour, then a blur)
   and framed in white, as scanned paper;
-- data/make_own_digits.py's cases: each way a photo goes wrong, made from MNIST test digits;
+- tools/make_own_digits.py's cases: each way a photo goes wrong, made from MNIST test digits;
 - MNIST's own test digits, as they are and through the steps;
 - how sure the model is: the share of digits answered at each threshold, and how many of
   those are right (the lesson's SURE is the smallest with 99% right on both);
@@ -32,23 +32,21 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "data"))
+sys.path.insert(0, os.path.join(ROOT, "tools"))  # the repository's tools, imported
 import make_own_digits  # noqa: E402
+from lesson_cells import code_under  # noqa: E402
 
-LESSON = os.path.join(ROOT, "07_your_own_digits.py")
+LESSON = "07_your_own_digits.py"
 CELLS = ("One digit: a photo becomes the model's input", "A page: its digits in reading order")
 
 
 def preparation():
     """The namespace of the lesson's two preparation cells, run alone, and its SURE."""
-    with open(LESSON, encoding="utf-8") as file:
-        text = file.read()
     namespace = {"np": np}
     for heading in CELLS:
-        start = text.index("\n# %%\n", text.index(f"# ## {heading}")) + 1
-        cell = text[start : text.index("\n# %% [markdown]", start)]
-        exec(compile(cell, LESSON, "exec"), namespace)
-    namespace["SURE"] = float(re.search(r"^SURE = ([0-9.]+)", text, re.M).group(1))
+        exec(compile(code_under(LESSON, heading), LESSON, "exec"), namespace)
+    sure = re.search(r"^SURE = ([0-9.]+)", code_under(LESSON, "Read your images"), re.M)
+    namespace["SURE"] = float(sure.group(1))
     return namespace
 
 

@@ -1,6 +1,6 @@
 """Photos of handwriting made from MNIST digits: ink on paper, as a phone would take them.
 
-Lesson 07's bundled examples are made here (`python data/make_own_digits.py` writes them into
+Lesson 07's bundled examples are made here (`python tools/make_own_digits.py` writes them into
 data/own_digits/), and the tests make their own with photo_of(). Each digit is a real MNIST
 digit, drawn large as a pen stroke: dark or coloured ink, a thin or thick pen, on paper whose
 grey, light and shadow vary, saved as a JPEG or PNG.
@@ -11,6 +11,8 @@ import os
 
 import numpy as np
 from PIL import Image, ImageFilter
+
+DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
 
 
 def thinned(mask):
@@ -227,8 +229,7 @@ def cases(images, labels, seed=2026):
 def write_examples(folder):
     """The bundled examples: a thin blue pen on a large photo, one saved on its side with an
     EXIF orientation, and a sheet of two rows (made from the sample's test digits)."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    with np.load(os.path.join(here, "mnist_sample.npz"), allow_pickle=False) as npz:
+    with np.load(os.path.join(DATA, "mnist_sample.npz"), allow_pickle=False) as npz:
         images, labels = npz["x_test"], npz["y_test"]
     first = {digit: images[np.flatnonzero(labels == digit)[0]] for digit in range(10)}
     blue = (30, 50, 150)
@@ -249,7 +250,7 @@ def write_examples(folder):
 
 
 if __name__ == "__main__":
-    folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "own_digits")
+    folder = os.path.join(DATA, "own_digits")
     os.makedirs(folder, exist_ok=True)
     write_examples(folder)
     print(f"Wrote the examples in {folder}")
