@@ -474,7 +474,7 @@ for ax in axes.flat:
 for i, ax in zip(wrong[:15], axes.flat):
     ax.imshow(test_images[i], cmap="gray_r")
     ax.set_title(f"{y_test[i]} → {predicted[i]}", color="tab:red")
-figure.suptitle(f"Misread test digits, true → predicted; {best.setting}, on {data_name}")
+figure.suptitle(f"Misread test digits, true → predicted\n{best.setting}, on {data_name}")
 show(figure, "06_misread_digits.png")
 
 # %% [markdown]
