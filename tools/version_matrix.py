@@ -70,7 +70,11 @@ def serve_once(folder, env):
         if line.startswith("Open http://"):
             canvas = io.BytesIO()
             Image.new("L", (280, 280)).save(canvas, "PNG")  # an empty canvas: "no digit yet"
-            request = urllib.request.Request(line.split()[1] + "predict", data=canvas.getvalue())
+            request = urllib.request.Request(
+                line.split()[1] + "predict",
+                data=canvas.getvalue(),
+                headers={"Content-Type": "image/png"},  # as the page sends it: anything else, 415
+            )
             try:
                 with urllib.request.urlopen(request, timeout=60) as reply:
                     answered = reply.status == 200
