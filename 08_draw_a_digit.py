@@ -519,8 +519,8 @@ def read_drawing(png):
     except ValueError as err:  # an empty canvas, a dash, a dot
         return {"digit": None, "digits": "", "details": [], "message": str(err)}
     inputs = np.array([mnist_input(digit_ink) for row in rows for _, digit_ink in row])
-    scores = model.predict_on_batch(inputs)  # compiled once: faster than model(inputs) here
-    probabilities = tf.nn.softmax(scores).numpy()
+    logits = model.predict_on_batch(inputs)  # compiled once: faster than model(inputs) here
+    probabilities = tf.nn.softmax(logits).numpy()
     details = []
     for scores, digit in zip(probabilities, inputs):
         first, second = np.argsort(scores)[::-1][:2]

@@ -815,20 +815,10 @@ def post(server, body, headers=""):
     return raw(server.port, head.encode() + body)
 
 
-def canvas(digit=None):
-    """A 280x280 canvas PNG: black, or an MNIST digit drawn large in white."""
-    image = Image.new("L", (280, 280))
-    if digit is not None:
-        image.paste(Image.fromarray(digit).resize((200, 200), Image.Resampling.BILINEAR), (40, 40))
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return buffer.getvalue()
-
-
 @pytest.fixture(scope="module")
 def seven():
     with np.load(SAMPLE) as f:
-        return canvas(f["x_test"][f["y_test"] == 7][0])
+        return canvas_png(drawn(f["x_test"][f["y_test"] == 7][0]))
 
 
 def peak_mb(pid):
