@@ -69,7 +69,8 @@ if tf is not None:
     report("TensorFlow", tf.__version__)
     major, minor = (int(part) for part in tf.__version__.split(".")[:2])
     try:
-        keras_version = tf.keras.__version__
+        # TensorFlow 2.13's tf.keras has no __version__: it is the keras package's.
+        keras_version = getattr(tf.keras, "__version__", None) or version("keras")
     except ImportError as err:
         report("Keras", f"tf.keras cannot be imported: {err}")
     else:
