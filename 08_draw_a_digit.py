@@ -259,13 +259,18 @@ def ink_of(grey):
         raise ValueError("no digit: the image is a single shade (a blank page, or all ink)")
     # The ink stands out from what is around it: on a small copy, the ink is what lies farthest
     # from the mean of its surroundings (a third of a photo, where the light may change; all of
-    # a tiny image), above it on a canvas, below it on paper.
+    # a tiny image), above it on a canvas, below it on paper. When neither side is clearly
+    # farther (a tight crop, mostly stroke), the ground is what most of the border is.
     tiny = fitted_to(grey, min(64, max(grey.shape)))
     window = max(tiny.shape)
     if max(grey.shape) > 64:
         window = window // 3
     around = tiny - ndimage.uniform_filter(tiny, size=window)
-    if around.max() > -around.min():  # light ink on a dark ground: make it dark on light
+    lighter, darker = around.max(), -around.min()
+    if max(lighter, darker) < 1.5 * min(lighter, darker):
+        ground = np.median(np.concatenate([tiny[0], tiny[-1], tiny[:, 0], tiny[:, -1]]))
+        lighter, darker = tiny.max() - ground, ground - tiny.min()
+    if lighter > darker:  # light ink on a dark ground: make it dark on light
         grey = 255 - grey
     # The paper's level everywhere, shadows included, measured on a small copy: once with a
     # window a third of the page wide, to find the strokes and their width; then with one
@@ -335,31 +340,35 @@ def mnist_input(ink):
 # %% [markdown]
 # ## A page: its digits in reading order / 一页纸：按阅读顺序找出所有数字
 #
-# A sheet holds several digits, and things that are none. `scipy.ndimage.label` finds the
-# connected strokes; strokes a thin pen broke, or a 5's loose bar, are joined; specks, the
-# paper's edge along a side, a dash and a dot are left out; two digits that touch are cut
-# apart where their ink is thinnest. A row is the digits that overlap each other vertically,
-# so a slanting row stays one row; rows go top to bottom, each left to right.
+# A sheet holds several digits, and things that are none. `scipy.ndimage.label` finds the connected
+# strokes; strokes that fainter ink connects (a blurred or faint stroke), that a thin pen broke, or
+# a 5's loose bar, are joined; specks, the paper's edge along a side (not a digit that a tight crop
+# lets touch it), a dash and a dot are left out; two digits that touch are cut apart where their ink
+# is thinnest. A row is the digits that overlap each other vertically, so a slanting row stays one
+# row; rows go top to bottom, each left to right.
 #
-# 一页纸上有好几个数字，也有不是数字的东西。`scipy.ndimage.label` 找出连在一起的笔画；细笔写断的笔画
-# 、5 上面分开的那一横会被连起来；小斑点、照片边上露出的纸边、一条短横和一个点都会被去掉；两个碰在一
-# 起的数字会在笔迹最细的地方切开。一行就是在竖直方向上彼此重叠的数字，所以写斜了的一行仍然是一行；各
-# 行从上到下，每行从左到右。
+# 一页纸上有好几个数字，也有不是数字的东西。`scipy.ndimage.label` 找出连在一起的笔画；被较淡的笔迹
+# 连着的笔画（模糊或很淡的笔画）、细笔写断的笔画、5 上面分开的那一横会被连起来；小斑点、照片边上露
+# 出的纸边（裁得太紧而碰到边的数字不算）、一条短横和一个点都会被去掉；两个碰在一起的数字会在笔迹最
+# 细的地方切开。一行就是在竖直方向上彼此重叠的数字，所以写斜了的一行仍然是一行；各行从上到下，每行
+# 从左到右。
 
 
 # %%
-def parts_of(mask):
-    """The connected parts of a mask, strokes that almost touch joined, each as a box (slices)
-    and its own pixels in that box."""
+def parts_of(mask, faint):
+    """The connected parts of a mask, each as a box (slices) and its own pixels in that box.
+    Strokes that almost touch are one part, and so are strokes that fainter ink connects
+    (`faint`, the mask at a lower level): hysteresis, as in Canny's edge detector."""
     labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
     if count == 0:
         raise ValueError("no digit: nothing on the page is darker than the paper")
     longest = max(max(s.stop - s.start for s in box) for box in ndimage.find_objects(labels))
     # A thin pen breaks its strokes: gaps of up to 8% of the largest part's size are closed.
     reach = max(1, round(0.04 * longest))
-    grouped, _ = ndimage.label(ndimage.maximum_filter(mask, size=2 * reach + 1))
-    grouped[~mask] = 0
-    return [(box, grouped[box] == n + 1) for n, box in enumerate(ndimage.find_objects(grouped))]
+    grouped, _ = ndimage.label(ndimage.maximum_filter(mask | faint, size=2 * reach + 1))
+    grouped[~mask] = 0  # faint ink alone is no part
+    boxes = ndimage.find_objects(grouped)
+    return [(box, grouped[box] == n + 1) for n, box in enumerate(boxes) if box is not None]
 
 
 def stacked(part, other):
@@ -387,15 +396,18 @@ def joined(part, other):
     return box, pixels
 
 
-def along_an_edge(box, shape):
-    """Whether a part is a long thin band from a side of the image, along it: the paper's edge,
-    or the table beside it, not a digit."""
-    rows, cols = box
-    height, width = rows.stop - rows.start, cols.stop - cols.start
-    on_top_or_bottom = rows.start == 0 or rows.stop == shape[0]
-    on_left_or_right = cols.start == 0 or cols.stop == shape[1]
-    lying = on_top_or_bottom and width > 0.7 * shape[1] and height < 0.3 * width
-    standing = on_left_or_right and height > 0.7 * shape[0] and width < 0.3 * height
+def along_an_edge(part, shape):
+    """Whether a part is a long thin band that lies along a side of the image, touching it for
+    most of its length, and less than a third of the image across: the paper's edge, or the
+    table beyond it. A digit cropped tightly touches a side only at its ends, or fills more."""
+    (rows, cols), pixels = part
+    height, width = pixels.shape
+    on_top = rows.start == 0 and pixels[0].sum() > 0.7 * shape[1]
+    on_bottom = rows.stop == shape[0] and pixels[-1].sum() > 0.7 * shape[1]
+    on_left = cols.start == 0 and pixels[:, 0].sum() > 0.7 * shape[0]
+    on_right = cols.stop == shape[1] and pixels[:, -1].sum() > 0.7 * shape[0]
+    lying = (on_top or on_bottom) and height < min(0.3 * width, shape[0] / 3)
+    standing = (on_left or on_right) and width < min(0.3 * height, shape[1] / 3)
     return lying or standing
 
 
@@ -424,7 +436,8 @@ def cut_apart(box, pixels):
     cuts.append(width)
     pieces = [pixels[:, a:b] for a, b in zip(cuts, cuts[1:])]
     crossings = [ndimage.label(pixels[:, cut])[1] for cut in cuts[1:-1]]
-    heights = [np.ptp(np.flatnonzero(piece.any(axis=1))) for piece in pieces]
+    inked_rows = [np.flatnonzero(piece.any(axis=1)) for piece in pieces]
+    heights = [inked[-1] - inked[0] if inked.size else 0 for inked in inked_rows]
     if max(crossings) > 1 or min(heights) < 0.7 * height:  # one wide digit
         return [(box, pixels)]
     rows, cols = box
@@ -457,9 +470,9 @@ def find_digits(ink):
     """The digits on a page in reading order: rows, each a list of (box, the digit's own ink
     in its box); a box is (rows, columns) slices. ValueError when there is no digit."""
     mask = ink > 0.5
-    if mask.mean() > 0.4:
+    if mask.sum() > 0.4 * max(ink.shape) ** 2:  # of a square: a tight crop of a 1 is narrow
         raise ValueError("no digit: most of the image is ink")
-    parts = [(box, pixels) for box, pixels in parts_of(mask) if not along_an_edge(box, ink.shape)]
+    parts = [part for part in parts_of(mask, ink > 0.25) if not along_an_edge(part, ink.shape)]
     if not parts:
         raise ValueError("no digit: only the edge of the paper")
     tallest = max(max(pixels.shape) for _, pixels in parts)

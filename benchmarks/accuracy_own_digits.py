@@ -8,6 +8,7 @@ It runs the lesson's preparation cells (found by their headings) and a saved mod
 
 What it reads:
 - OWN_DIGITS/photos/<writer>/: phone photos of ink on paper, one digit each, per writer;
+  then the same photos cut close to their ink, 64 pixels tall and blurred, as a phone's crop;
 - OWN_DIGITS/sheets/: photos of sheets, named by their rows (12345_67890.jpg);
 - OWN_DIGITS/hwd1000/: HwD-1000's 1,000 digits drawn on a tablet;
 - OWN_DIGITS/drawings/: canvas drawings;
@@ -127,6 +128,12 @@ def main():
     for writer in writers:
         score(f"phone photos, {writer}", files(f"photos/{writer}/*"), keep=True)
     score("phone photos, all writers", files("photos/*/*"))
+    crops = []
+    for data, label in files("photos/*/*"):  # each cut close to its ink, small and soft
+        pixels = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), np.float32)
+        crop = make_own_digits.small_blurred_crop(pixels, None)
+        crops.append((encoded(Image.fromarray(crop.astype(np.uint8))), label))
+    score("the same photos cut small and blurred, 64 px tall", crops)
     right = total = rows_right = 0
     sheets = sorted(glob.glob(os.path.join(args.own_digits, "sheets", "*")))
     for path in sheets:

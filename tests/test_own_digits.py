@@ -173,12 +173,13 @@ def test_a_sheet_is_found_in_reading_order(prep, digits):
 
 def test_each_way_a_photo_goes_wrong_still_gives_its_digits_in_rows(prep):
     """Hard shadows, the table, dim light, specks, pencil, a skipping pen, ruled and grid
-    paper, a tight crop, a slanting row, rows of 3 then 1, two digits that touch: the digits
+    paper, a tight crop, a slanting row, rows of 3 then 1, two digits that touch, small
+    blurred crops: the digits
     found are the rows as written; a dash, a dot and a speck are no digit.
     (How many of them the model then reads right: benchmarks/accuracy_own_digits.py.)"""
     with np.load(SAMPLE) as f:
         cases = make_own_digits.cases(f["x_test"], f["y_test"])
-    assert len(cases) == 17
+    assert len(cases) == 19
     wrong = []
     for name, photo, text in cases:
         ink = prep["ink_of"](prep["open_grey"](io.BytesIO(photo)))
@@ -190,6 +191,47 @@ def test_each_way_a_photo_goes_wrong_still_gives_its_digits_in_rows(prep):
         if found != [len(row) for row in text.split()]:
             wrong.append((name, text, found))
     assert wrong == []
+
+
+def test_small_blurred_crops_are_one_digit_each(prep):
+    """A digit cut out of a photo close to its ink, 64 pixels tall and soft, as a phone's crop:
+    three of each digit, each found as one digit (not the paper read as ink, not "most of the
+    image is ink")."""
+    with np.load(SAMPLE) as f:
+        images, labels = f["x_test"], f["y_test"]
+    found = {}
+    for digit in range(10):
+        for seed, index in enumerate(np.flatnonzero(labels == digit)[:3]):
+            photo = make_own_digits.photo_of(
+                [[images[index]]], seed=seed, effect=make_own_digits.small_blurred_crop, pen="thick"
+            )
+            try:
+                rows = prep["find_digits"](prep["ink_of"](prep["open_grey"](io.BytesIO(photo))))
+                found[digit, seed] = [len(row) for row in rows]
+            except ValueError as error:
+                found[digit, seed] = str(error)
+    assert {key: rows for key, rows in found.items() if rows != [1]} == {}
+
+
+def test_a_tight_crop_of_a_1_along_a_side_is_a_digit_and_a_table_is_not(prep):
+    """A narrow crop whose 1 runs down its left side is a digit; a dark band a tenth of a wide
+    photo across, down its right side, is the table beside the paper."""
+    crop = np.full((64, 16), 225, np.float32)
+    crop[2:62, 0:6] = 40
+    assert [len(row) for row in prep["find_digits"](prep["ink_of"](crop))] == [1]
+    photo = np.full((300, 400), 225, np.float32)
+    photo[:, 360:] = 40
+    photo[100:200, 150:160] = 40  # a 1 on the paper
+    (row,) = prep["find_digits"](prep["ink_of"](photo))
+    assert [(box[1].start, box[1].stop) for box, _ in row] == [(150, 160)]
+
+
+def test_a_part_with_empty_columns_is_kept_whole_not_cut_into_nothing(prep):
+    pixels = np.zeros((10, 30), bool)
+    pixels[:, :7] = pixels[:, 25:] = True  # two strokes joined into one part, a gap between
+    box = (slice(0, 10), slice(0, 30))
+    pieces = prep["cut_apart"](box, pixels)
+    assert sum(piece.sum() for _, piece in pieces) == pixels.sum()
 
 
 @pytest.mark.parametrize(

@@ -176,6 +176,18 @@ def tightly_cropped(pixels, rng):
     return pixels[top : bottom + 1, left : right + 1]
 
 
+def small_blurred_crop(pixels, rng):
+    """A digit cut out of a larger photo, close to its ink, then small and soft: 64 pixels
+    tall, as a phone's zoomed-in crop is (its border touches or nearly touches the ink)."""
+    crop = tightly_cropped(pixels, rng)
+    margin = round(0.03 * crop.shape[0])
+    crop = np.pad(crop, ((margin, margin), (margin, margin), (0, 0)), mode="edge")
+    image = Image.fromarray(np.clip(crop, 0, 255).astype(np.uint8), "RGB")
+    width = max(8, round(image.width * 64 / image.height))
+    image = image.resize((width, 64), Image.Resampling.LANCZOS)
+    return np.asarray(image.filter(ImageFilter.GaussianBlur(1.5)), np.float32)
+
+
 def mark(shape, seed=0):
     """A photo of a mark that is no digit on paper: "dash", "dot" or "speck"."""
     rng = np.random.default_rng(seed)
@@ -219,6 +231,8 @@ def cases(images, labels, seed=2026):
         ("a slanting row", sheet("12345 67890"), dict(slant=0.12, height=70)),
         ("rows of 3, then 1", sheet("123 456 789 0"), dict(height=70)),
         ("two digits that touch", sheet("36"), dict(gap=-6, height=160, pen="thick")),
+        ("a small, blurred crop of a 1", sheet("1"), dict(effect=small_blurred_crop, pen="thick")),
+        ("a small, blurred crop of a 2", sheet("2"), dict(effect=small_blurred_crop, pen="thick")),
     ]:
         made.append((name, photo_of(rows, seed=len(made), **options), text))
     for shape in ("dash", "dot", "speck"):
