@@ -446,32 +446,37 @@ def is_a_mark(pixels):
     return height < 0.4 * width or (max(height, width) < 1.6 * min(height, width) and filled > 0.7)
 
 
+def thin_crossing(column, height):
+    """Whether a column of a part crosses its ink once and thinly (less than a quarter of the
+    part's height), away from its very top and bottom: where two digits touch."""
+    inked = np.flatnonzero(column)
+    if inked.size == 0 or ndimage.label(column)[1] != 1:
+        return False
+    middle = (inked[0] + inked[-1]) / 2
+    return inked[-1] - inked[0] < 0.25 * height and 0.1 * height < middle < 0.9 * height
+
+
 def cut_apart(box, pixels):
-    """A part wider than it is tall, cut into digits where they touch: near each place a digit
-    should end, at the column with the least ink, if that column crosses ink once (across a
-    0 or a 2 it would cross twice) and each piece is nearly as tall as the part. Any other
-    part as it is."""
+    """A part at least 0.8 as wide as it is tall, cut in two where two digits touch: at the
+    column of its middle half with the least ink that crosses the ink thinly (across a 0 or
+    an 8 a column crosses twice), if each piece is nearly as tall as the part; then each piece
+    again. Any other part as it is."""
     height, width = pixels.shape
-    if width < 1.1 * height:
+    if width < 0.8 * height:
         return [(box, pixels)]
-    count = max(2, round(width / (0.75 * height)))  # an MNIST digit is about 0.75 as wide as tall
-    ink_per_column = pixels.sum(axis=0)
-    cuts = [0]
-    for n in range(1, count):
-        near = slice(round((n - 0.3) * width / count), round((n + 0.3) * width / count))
-        cuts.append(near.start + int(np.argmin(ink_per_column[near])))
-    cuts.append(width)
-    pieces = [pixels[:, a:b] for a, b in zip(cuts, cuts[1:])]
-    crossings = [ndimage.label(pixels[:, cut])[1] for cut in cuts[1:-1]]
+    middle = range(round(0.25 * width), round(0.75 * width))
+    necks = [column for column in middle if thin_crossing(pixels[:, column], height)]
+    if not necks:
+        return [(box, pixels)]
+    cut = min(necks, key=lambda column: pixels[:, column].sum())
+    pieces = [pixels[:, :cut], pixels[:, cut:]]
     inked_rows = [np.flatnonzero(piece.any(axis=1)) for piece in pieces]
-    heights = [inked[-1] - inked[0] if inked.size else 0 for inked in inked_rows]
-    if max(crossings) > 1 or min(heights) < 0.7 * height:  # one wide digit
+    if min(inked[-1] - inked[0] if inked.size else 0 for inked in inked_rows) < 0.7 * height:
         return [(box, pixels)]
     rows, cols = box
-    return [
-        ((rows, slice(cols.start + a, cols.start + b)), piece)
-        for a, b, piece in zip(cuts, cuts[1:], pieces)
-    ]
+    left = ((rows, slice(cols.start, cols.start + cut)), pieces[0])
+    right = ((rows, slice(cols.start + cut, cols.stop)), pieces[1])
+    return cut_apart(*left) + cut_apart(*right)
 
 
 def in_rows(digits):

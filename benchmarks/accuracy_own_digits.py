@@ -15,6 +15,7 @@ What it reads:
 - OWN_DIGITS/semeion/semeion.data: 16x16 scans, scaled up (nearest neighbour, then a blur)
   and framed in white, as scanned paper;
 - tools/make_own_digits.py's cases: each way a photo goes wrong, made from MNIST test digits;
+  then 60 pairs of MNIST test digits that touch;
 - MNIST's own test digits, as they are and through the steps;
 - how sure the model is: the share of digits answered at each threshold, and how many of
   those are right (the lesson's SURE is the smallest with 99% right on both);
@@ -166,6 +167,15 @@ def main():
         print(f"  {name:32} {label or 'no digit':>14}  read {text or 'no digit'}")
     right = sum(read(photo)[0] == label for _, photo, label in cases)
     print(f"  read right: {right} of {len(cases)}")
+    pairs = np.random.default_rng(5).integers(0, 10, (60, 2))
+    apart = right = 0
+    for n, pair in enumerate(pairs):  # a thick pen and an ordinary one, by turns
+        digits = [x_test[np.flatnonzero(y_test == d)[n]] for d in pair]
+        style = dict(gap=-6, height=160, pen="thick") if n % 2 else dict(gap=-4, height=100)
+        text = read(make_own_digits.photo_of([digits], seed=n, **style))[0]
+        apart += len(text) == 2
+        right += text == "".join(map(str, pair))
+    print(f"  two digits that touch, {len(pairs)} pairs: {apart} cut apart, {right} read right")
 
     mnist_inputs = [
         prep["mnist_input"](prep["ink_of"](image.astype(np.float32))) for image in x_test

@@ -213,6 +213,24 @@ def test_small_blurred_crops_are_one_digit_each(prep):
     assert {key: rows for key, rows in found.items() if rows != [1]} == {}
 
 
+def test_two_digits_that_touch_are_cut_apart_and_one_digit_is_not(prep):
+    """The sample's first 20 test digits, each touching the one 20 further on: most are found
+    as two (the rule before this one, which cut only parts wider than tall: 6 of 20). Its
+    first 100 digits alone: each found as one, none cut."""
+    with np.load(SAMPLE) as f:
+        images = f["x_test"]
+
+    def found(digits, seed, **options):
+        photo = make_own_digits.photo_of([digits], seed=seed, height=100, **options)
+        page = prep["ink_of"](prep["open_grey"](io.BytesIO(photo)))
+        return [len(row) for row in prep["find_digits"](page)]
+
+    pairs = [found([images[n], images[n + 20]], n, gap=-4) for n in range(20)]
+    assert pairs.count([2]) >= 10 and all(rows in ([1], [2]) for rows in pairs)
+    singles = [found([images[n]], n) for n in range(100)]
+    assert [n for n, rows in enumerate(singles) if rows != [1]] == []
+
+
 def test_a_tight_crop_of_a_1_along_a_side_is_a_digit_and_a_table_is_not(prep):
     """A narrow crop whose 1 runs down its left side is a digit; a dark band a tenth of a wide
     photo across, down its right side, is the table beside the paper."""
