@@ -27,7 +27,7 @@ import urllib.request
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = sorted(p.name for p in ROOT.glob("[0-9][0-9]_*.py"))
@@ -53,8 +53,9 @@ def first_error(stderr):
 
 
 def serve_once(folder, env):
-    """Lesson 08 serves until Ctrl-C: start it, read one digit through its page's API, then
-    stop it with SIGINT. Passes (exit 0) when the digit got an answer and the server stopped."""
+    """Lesson 08 serves until Ctrl-C: start it, send it a 1 drawn on its canvas through its
+    page's API, then stop it with SIGINT. Passes (exit 0) when a digit was read and the server
+    stopped."""
     process = subprocess.Popen(
         [sys.executable, SERVER, "--quick", "--no-browser"],
         cwd=folder,
@@ -71,7 +72,9 @@ def serve_once(folder, env):
         printed.append(line)
         if line.startswith("Open http://"):
             canvas = io.BytesIO()
-            Image.new("L", (280, 280)).save(canvas, "PNG")  # an empty canvas: "no digit yet"
+            drawing = Image.new("L", (280, 280))  # the page's canvas, a 1 drawn on it
+            ImageDraw.Draw(drawing).line([(140, 50), (140, 230)], fill=255, width=18)
+            drawing.save(canvas, "PNG")
             request = urllib.request.Request(
                 line.split()[1] + "predict",
                 data=canvas.getvalue(),
@@ -79,8 +82,8 @@ def serve_once(folder, env):
             )
             try:
                 with urllib.request.urlopen(request, timeout=60) as reply:
-                    answered = reply.status == 200
-            except OSError:
+                    answered = json.load(reply)["digit"] is not None  # read through the steps
+            except (OSError, ValueError, KeyError):
                 answered = False
             process.send_signal(signal.SIGINT)
             break
