@@ -521,6 +521,7 @@ import io
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SURE = 0.95  # a guess less probable is shown as not sure, with the next one: see the README
+model.compile()  # predict_on_batch() reads one batch a call (Keras 2: not 512, as 07 compiled it)
 
 
 def read_drawing(png):
@@ -654,6 +655,9 @@ class DigitPage(BaseHTTPRequestHandler):
                 reading = read_drawing(body)
         except ValueError as err:
             self.refuse(400, str(err))
+            return
+        except Exception as err:  # anything else: still one JSON answer and one log line
+            self.refuse(500, f"the drawing could not be read: {type(err).__name__}")
             return
         self.answer(200, json.dumps(reading).encode(), "application/json")
 
@@ -809,7 +813,8 @@ class PageServer(ThreadingHTTPServer):
     def handle_error(self, request, client_address):
         """A connection that broke (a client gone mid-request): one line, no traceback."""
         error = sys.exc_info()[1]
-        log(f"{client_address[0]}: connection dropped ({type(error).__name__}: {error})")
+        why = printable(str(error))  # one line, even for an error of several
+        log(f"{client_address[0]}: connection dropped ({type(error).__name__}: {why})")
 
 
 # %% [markdown]
