@@ -128,9 +128,10 @@ def main():
     writers = sorted(os.listdir(os.path.join(args.own_digits, "photos")))
     for writer in writers:
         score(f"phone photos, {writer}", files(f"photos/{writer}/*"), keep=True)
-    score("phone photos, all writers", files("photos/*/*"))
+    photos = files("photos/*/*")
+    score("phone photos, all writers", photos)
     crops = []
-    for data, label in files("photos/*/*"):  # each cut close to its ink, small and soft
+    for data, label in photos:  # each cut close to its ink, small and soft
         pixels = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), np.float32)
         crop = make_own_digits.small_blurred_crop(pixels, None)
         crops.append((encoded(Image.fromarray(crop.astype(np.uint8))), label))

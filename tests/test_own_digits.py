@@ -74,6 +74,12 @@ def read_input(prep, data):
     return prep["mnist_input"](rows[0][0][1]).reshape(28, 28)
 
 
+def digits_per_row(prep, photo):
+    """How many digits the preparation finds in each row of an image file's bytes."""
+    ink = prep["ink_of"](prep["open_grey"](io.BytesIO(photo)))
+    return [len(row) for row in prep["find_digits"](ink)]
+
+
 def encoded(image, fmt, **options):
     buffer = io.BytesIO()
     image.save(buffer, fmt, **options)
@@ -173,21 +179,20 @@ def test_a_sheet_is_found_in_reading_order(prep, digits):
 
 def test_each_way_a_photo_goes_wrong_still_gives_its_digits_in_rows(prep):
     """Hard shadows, the table, dim light, specks, pencil, a skipping pen, ruled and grid
-    paper, a tight crop, a slanting row, rows of 3 then 1, two digits that touch, small
-    blurred crops: the digits
-    found are the rows as written; a dash, a dot and a speck are no digit.
+    paper, a tight crop, a slanting row, rows of 3 then 1, two digits that touch, small blurred
+    crops: the digits found are the rows as written; a dash, a dot and a speck are no digit.
     (How many of them the model then reads right: benchmarks/accuracy_own_digits.py.)"""
     with np.load(SAMPLE) as f:
         cases = make_own_digits.cases(f["x_test"], f["y_test"])
     assert len(cases) == 19
     wrong = []
     for name, photo, text in cases:
-        ink = prep["ink_of"](prep["open_grey"](io.BytesIO(photo)))
         if not text:
+            ink = prep["ink_of"](prep["open_grey"](io.BytesIO(photo)))
             with pytest.raises(ValueError, match="^no digit"):
                 prep["find_digits"](ink)
             continue
-        found = [len(row) for row in prep["find_digits"](ink)]
+        found = digits_per_row(prep, photo)
         if found != [len(row) for row in text.split()]:
             wrong.append((name, text, found))
     assert wrong == []
@@ -206,8 +211,7 @@ def test_small_blurred_crops_are_one_digit_each(prep):
                 [[images[index]]], seed=seed, effect=make_own_digits.small_blurred_crop, pen="thick"
             )
             try:
-                rows = prep["find_digits"](prep["ink_of"](prep["open_grey"](io.BytesIO(photo))))
-                found[digit, seed] = [len(row) for row in rows]
+                found[digit, seed] = digits_per_row(prep, photo)
             except ValueError as error:
                 found[digit, seed] = str(error)
     assert {key: rows for key, rows in found.items() if rows != [1]} == {}
@@ -222,8 +226,7 @@ def test_two_digits_that_touch_are_cut_apart_and_one_digit_is_not(prep):
 
     def found(digits, seed, **options):
         photo = make_own_digits.photo_of([digits], seed=seed, height=100, **options)
-        page = prep["ink_of"](prep["open_grey"](io.BytesIO(photo)))
-        return [len(row) for row in prep["find_digits"](page)]
+        return digits_per_row(prep, photo)
 
     pairs = [found([images[n], images[n + 20]], n, gap=-4) for n in range(20)]
     assert pairs.count([2]) >= 10 and all(rows in ([1], [2]) for rows in pairs)
