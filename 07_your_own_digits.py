@@ -371,14 +371,15 @@ def mnist_input(ink):
 # strokes; strokes that fainter ink connects (a blurred or faint stroke), that a thin pen broke, or
 # a 5's loose bar, are joined; specks, the paper's edge along a side (not a digit that a tight crop
 # lets touch it), a dash and a dot are left out; two digits that touch are cut apart where their ink
-# is thinnest. A row is the digits that overlap each other vertically, so a slanting row stays one
-# row; rows go top to bottom, each left to right.
+# is thinnest. Each digit keeps the fainter ink joined to its strokes (a loop drawn lighter). A row
+# is the digits that overlap each other vertically, so a slanting row stays one row; rows go top to
+# bottom, each left to right.
 #
-# 一页纸上有好几个数字，也有不是数字的东西。`scipy.ndimage.label` 找出连在一起的笔画；被较淡的笔迹
-# 连着的笔画（模糊或很淡的笔画）、细笔写断的笔画、5 上面分开的那一横会被连起来；小斑点、照片边上露
-# 出的纸边（裁得太紧而碰到边的数字不算）、一条短横和一个点都会被去掉；两个碰在一起的数字会在笔迹最
-# 细的地方切开。一行就是在竖直方向上彼此重叠的数字，所以写斜了的一行仍然是一行；各行从上到下，每行
-# 从左到右。
+# 一页纸上有好几个数字，也有不是数字的东西。`scipy.ndimage.label` 找出连在一起的笔画；被较淡的笔迹连
+# 着的笔画（模糊或很淡的笔画）、细笔写断的笔画、5 上面分开的那一横会被连起来；小斑点、照片边上露出的
+# 纸边（裁得太紧而碰到边的数字不算）、一条短横和一个点都会被去掉；两个碰在一起的数字会在笔迹最细的地
+# 方切开。每个数字还会留下与它的笔画相连的较淡笔迹（比如画得较轻的圈）。一行就是在竖直方向上彼此重叠
+# 的数字，所以写斜了的一行仍然是一行；各行从上到下，每行从左到右。
 
 
 # %%
@@ -501,10 +502,10 @@ def in_rows(digits):
 def find_digits(ink):
     """The digits on a page in reading order: rows, each a list of (box, the digit's own ink
     in its box); a box is (rows, columns) slices. ValueError when there is no digit."""
-    mask = ink > 0.5
+    mask, faint = ink > 0.5, ink > 0.25
     if mask.sum() > 0.4 * max(ink.shape) ** 2:  # of a square: a tight crop of a 1 is narrow
         raise ValueError("no digit: most of the image is ink")
-    parts = [part for part in parts_of(mask, ink > 0.25) if not along_an_edge(part, ink.shape)]
+    parts = [part for part in parts_of(mask, faint) if not along_an_edge(part, ink.shape)]
     if not parts:
         raise ValueError("no digit: only the edge of the paper")
     tallest = max(max(pixels.shape) for _, pixels in parts)
@@ -523,10 +524,13 @@ def find_digits(ink):
     ]
     if not digits:
         raise ValueError("no digit: only a dash, a dot or specks")
-    # Each digit's own ink: its pixels and their faint edges, nothing of a neighbour's.
-    return in_rows(
-        [(box, ink[box] * ndimage.maximum_filter(pixels, size=3)) for box, pixels in digits]
-    )
+    # Each digit's own ink, nothing of a neighbour's: its strokes, the fainter ink joined to them
+    # in its box (hysteresis again, for a loop drawn lighter), and their faint edges.
+    own = []
+    for box, pixels in digits:
+        strokes = ndimage.binary_propagation(pixels, mask=faint[box])
+        own.append((box, ink[box] * ndimage.maximum_filter(strokes, size=3)))
+    return in_rows(own)
 
 
 # %% [markdown]

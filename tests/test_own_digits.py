@@ -247,6 +247,24 @@ def test_a_tight_crop_of_a_1_along_a_side_is_a_digit_and_a_table_is_not(prep):
     assert [(box[1].start, box[1].stop) for box, _ in row] == [(150, 160)]
 
 
+def test_a_band_drawn_lighter_stays_with_its_digit(prep, digits):
+    """A 0 whose middle rows are drawn lighter (ink above the faint level, below the strong
+    one) keeps those strokes, joined to the strong ones: not only their edges."""
+    for zero in digits[0][:10]:
+        large = Image.fromarray(zero).resize((112, 112), Image.Resampling.BILINEAR)
+        ink = np.zeros((200, 200), np.float32)
+        ink[44:156, 44:156] = np.asarray(large, np.float32) / 255
+        inked_rows = np.flatnonzero((ink > 0.5).any(axis=1))
+        top, height = inked_rows[0], inked_rows[-1] - inked_rows[0]
+        ink[top + height * 3 // 10 : top + height * 7 // 10] *= 0.4
+        kept = np.zeros_like(ink)
+        for row in prep["find_digits"](ink):
+            for box, own in row:
+                kept[box] += own
+        faint_strokes = ink > 0.25
+        assert (kept[faint_strokes] > 0).mean() > 0.9  # 0.94 to 0.99; edges alone: 0.66 to 0.77
+
+
 def test_a_part_with_empty_columns_is_kept_whole_not_cut_into_nothing(prep):
     pixels = np.zeros((10, 30), bool)
     pixels[:, :7] = pixels[:, 25:] = True  # two strokes joined into one part, a gap between
