@@ -1,5 +1,5 @@
-"""Every lesson is a jupytext "percent" script: it converts to a notebook, and 02, 04 and 05
-run in a real Jupyter kernel."""
+"""Every lesson is a jupytext "percent" script: it converts to a notebook, and 07's runs in a
+real Jupyter kernel."""
 
 import base64
 import io
