@@ -250,6 +250,12 @@ def paper_under(grey, window):
     return ndimage.grey_closing(grey, size=max(3, round(window)))
 
 
+def stroke_width(mask):
+    """The mean width of a mask's strokes, in pixels: their area over half their outline."""
+    outline = mask & ~ndimage.binary_erosion(mask)
+    return 2 * mask.sum() / max(outline.sum(), 1)
+
+
 def ink_of(grey):
     """The ink, 0 (paper) to 1 (a full stroke), light on dark like MNIST, whatever the paper,
     its shadows and its light. ValueError says why when there is no ink to find."""
@@ -277,7 +283,7 @@ def ink_of(grey):
     # three strokes wide, to follow the shadows closely.
     small = fitted_to(grey, min(200, max(grey.shape)))
     stroke = paper_under(small, max(small.shape) // 3) - small > 0.25 * np.ptp(small)
-    width = 2 * stroke.sum() / max((stroke & ~ndimage.binary_erosion(stroke)).sum(), 1)
+    width = stroke_width(stroke)
     paper = paper_under(small, 3 * width)
     paper = np.asarray(Image.fromarray(paper).resize(grey.shape[::-1], Image.Resampling.BILINEAR))
     ink = np.clip((paper - grey) / np.maximum(paper, 1), 0, 1)
@@ -302,10 +308,7 @@ def mnist_steps(ink):
     crop = trimmed(ink)
     # Work at 4 times MNIST's scale (the longest side 80 pixels), where strokes can be measured.
     large = fitted_to(crop, 80)
-    stroke = large > 0.5
-    outline = stroke & ~ndimage.binary_erosion(stroke)
-    width = 2 * stroke.sum() / max(outline.sum(), 1)  # a stroke's area over half its outline
-    reach = round((4 * MNIST_STROKE - width) / 2)  # pixels to add on each side
+    reach = round((4 * MNIST_STROKE - stroke_width(large > 0.5)) / 2)  # pixels to add each side
     if reach > 0:
         y, x = np.ogrid[-reach : reach + 1, -reach : reach + 1]
         large = ndimage.grey_dilation(np.pad(large, reach), footprint=x * x + y * y <= reach**2)
@@ -342,17 +345,18 @@ def mnist_input(ink):
 #
 # A sheet holds several digits, and things that are none. `scipy.ndimage.label` finds the connected
 # strokes; strokes that fainter ink connects (a blurred or faint stroke), that a thin pen broke, or
-# a 5's loose bar, are joined; specks, the paper's edge along a side (not a digit that a tight crop
-# lets touch it), a dash and a dot are left out; two digits that touch are cut apart where their ink
-# is thinnest. Each digit keeps the fainter ink joined to its strokes (a loop drawn lighter). A row
-# is the digits that overlap each other vertically, so a slanting row stays one row; rows go top to
-# bottom, each left to right.
+# a 5's loose bar, are joined; specks, the paper's edge (a band along a side, not a digit that a
+# tight crop lets touch it, or a hairline across the photo), a dash and a dot are left out; two
+# digits that touch are cut apart where their ink is thinnest. Each digit keeps the fainter ink
+# joined to its strokes (a loop drawn lighter). A row is the digits that overlap each other
+# vertically, so a slanting row stays one row; rows go top to bottom, each left to right.
 #
 # 一页纸上有好几个数字，也有不是数字的东西。`scipy.ndimage.label` 找出连在一起的笔画；被较淡的笔迹连
-# 着的笔画（模糊或很淡的笔画）、细笔写断的笔画、5 上面分开的那一横会被连起来；小斑点、照片边上露出的
-# 纸边（裁得太紧而碰到边的数字不算）、一条短横和一个点都会被去掉；两个碰在一起的数字会在笔迹最细的地
-# 方切开。每个数字还会留下与它的笔画相连的较淡笔迹（比如画得较轻的圈）。一行就是在竖直方向上彼此重叠
-# 的数字，所以写斜了的一行仍然是一行；各行从上到下，每行从左到右。
+# 着的笔画（模糊或很淡的笔画）、细笔写断的笔画、5 上面分开的那一横会被连起来；小斑点、纸的边缘（照片
+# 边上露出的一条纸边，裁得太紧而碰到边的数字不算；或者横贯照片的一条细线）、一条短横和一个点都会被去
+# 掉；两个碰在一起的数字会在笔迹最细的地方切开。每个数字还会留下与它的笔画相连的较淡笔迹（比如画得较
+# 轻的圈）。一行就是在竖直方向上彼此重叠的数字，所以写斜了的一行仍然是一行；各行从上到下，每行从左到
+# 右。
 
 
 # %%
@@ -410,6 +414,13 @@ def along_an_edge(part, shape):
     lying = (on_top or on_bottom) and height < min(0.3 * width, shape[0] / 3)
     standing = (on_left or on_right) and width < min(0.3 * height, shape[1] / 3)
     return lying or standing
+
+
+def is_a_hairline(pixels):
+    """Whether a part is a line far thinner than a pen writes a digit, nearly straight (its box
+    5 times as long as wide) and over 50 times as long as its width: the paper's edge, a fold."""
+    length = max(pixels.shape)
+    return min(pixels.shape) < length / 5 and stroke_width(pixels) < length / 50
 
 
 def is_a_mark(pixels):
@@ -478,7 +489,11 @@ def find_digits(ink):
     mask, faint = ink > 0.5, ink > 0.25
     if mask.sum() > 0.4 * max(ink.shape) ** 2:  # of a square: a tight crop of a 1 is narrow
         raise ValueError("no digit: most of the image is ink")
-    parts = [part for part in parts_of(mask, faint) if not along_an_edge(part, ink.shape)]
+    parts = [
+        part
+        for part in parts_of(mask, faint)
+        if not along_an_edge(part, ink.shape) and not is_a_hairline(part[1])
+    ]
     if not parts:
         raise ValueError("no digit: only the edge of the paper")
     tallest = max(max(pixels.shape) for _, pixels in parts)

@@ -8,7 +8,8 @@ It runs the lesson's preparation cells (found by their headings) and a saved mod
 
 What it reads:
 - OWN_DIGITS/photos/<writer>/: phone photos of ink on paper, one digit each, per writer;
-  then the same photos cut close to their ink, 64 pixels tall and blurred, as a phone's crop;
+  then the same photos cut close to their ink, 64 pixels tall and blurred, as a phone's crop,
+  and the same photos with a dark table beyond the paper's edge along their right side;
 - OWN_DIGITS/sheets/: photos of sheets, named by their rows (12345_67890.jpg);
 - OWN_DIGITS/hwd1000/: HwD-1000's 1,000 digits drawn on a tablet;
 - OWN_DIGITS/drawings/: canvas drawings;
@@ -130,12 +131,25 @@ def main():
         score(f"phone photos, {writer}", files(f"photos/{writer}/*"), keep=True)
     photos = files("photos/*/*")
     score("phone photos, all writers", photos)
-    crops = []
-    for data, label in photos:  # each cut close to its ink, small and soft
-        pixels = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), np.float32)
-        crop = make_own_digits.small_blurred_crop(pixels, None)
-        crops.append((encoded(Image.fromarray(crop.astype(np.uint8))), label))
-    score("the same photos cut small and blurred, 64 px tall", crops)
+
+    def changed(effect):
+        """The photos with one of make_own_digits' effects done to their pixels."""
+        done = []
+        for number, (data, label) in enumerate(photos):
+            pixels = np.array(Image.open(io.BytesIO(data)).convert("RGB"), np.float32)
+            pixels = np.clip(effect(pixels, np.random.default_rng(number)), 0, 255)
+            done.append((encoded(Image.fromarray(pixels.astype(np.uint8))), label))
+        return done
+
+    # Each cut close to its ink, small and soft; then each on a dark table, the paper's edge
+    # along its right side.
+    score(
+        "the same photos cut small and blurred, 64 px tall",
+        changed(make_own_digits.small_blurred_crop),
+    )
+    score(
+        "the same photos on a table, along their right side", changed(make_own_digits.table_beside)
+    )
     right = total = rows_right = 0
     sheets = sorted(glob.glob(os.path.join(args.own_digits, "sheets", "*")))
     for path in sheets:

@@ -247,6 +247,20 @@ def test_a_tight_crop_of_a_1_along_a_side_is_a_digit_and_a_table_is_not(prep):
     assert [(box[1].start, box[1].stop) for box, _ in row] == [(150, 160)]
 
 
+def test_the_papers_edge_as_a_thin_dark_line_is_no_digit(prep, digits):
+    """A thin line as dark as the ink, from top to bottom beside the digit (the paper's edge,
+    a fold) is left out: each photo is its one digit. A 1, thin and straight, is still a 1."""
+
+    def edge_line(pixels, rng):
+        edge = round(pixels.shape[1] * rng.uniform(0.82, 0.9))
+        pixels[:, edge : edge + 2] = 30
+        return pixels
+
+    for digit in range(10):
+        photo = make_own_digits.photo_of([[digits[digit][0]]], seed=digit, effect=edge_line)
+        assert digits_per_row(prep, photo) == [1], digit  # before: [2], the line a 1
+
+
 def test_a_band_drawn_lighter_stays_with_its_digit(prep, digits):
     """A 0 whose middle rows are drawn lighter (ink above the faint level, below the strong
     one) keeps those strokes, joined to the strong ones: not only their edges."""
