@@ -417,10 +417,10 @@ def along_an_edge(part, shape):
 
 
 def is_a_hairline(pixels):
-    """Whether a part is a line far thinner than a pen writes a digit, nearly straight (its box
-    5 times as long as wide) and over 50 times as long as its width: the paper's edge, a fold."""
+    """Whether a part is a straight line (its box 5 times as long as wide) ten times thinner
+    for its length than MNIST's strokes: the paper's edge, or a fold. No pen writes so thin."""
     length = max(pixels.shape)
-    return min(pixels.shape) < length / 5 and stroke_width(pixels) < length / 50
+    return min(pixels.shape) < length / 5 and stroke_width(pixels) < length * MNIST_STROKE / 200
 
 
 def is_a_mark(pixels):
