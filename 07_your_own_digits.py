@@ -290,29 +290,32 @@ def ink_of(grey):
         raise ValueError(f"{grey.shape[1]}x{grey.shape[0]} pixels is too small for a digit")
     if grey.max() - grey.min() < 24:
         raise ValueError("no digit: the image is a single shade (a blank page, or all ink)")
-    # The ink stands out from what is around it: on a small copy, the ink is what lies farthest
-    # from the mean of its surroundings (a third of a photo, where the light may change; all of
-    # a tiny image), above it on a canvas, below it on paper. When neither side is clearly
-    # farther (a tight crop, mostly stroke), the ground is what most of the border is.
-    tiny = fitted_to(grey, min(64, max(grey.shape)))
-    window = max(tiny.shape)
+    # The ink stands out from what is around it: on a small copy (200 pixels, where a sheet's
+    # strokes still show), the ink is what lies farthest from the mean of its surroundings (a
+    # third of a photo, where the light may change; all of a tiny image), above it on a canvas,
+    # below it on paper. When neither side is clearly farther (a tight crop, mostly stroke), the
+    # ground is what most of the border is.
+    small = fitted_to(grey, min(200, max(grey.shape)))
+    window = max(small.shape)
     if max(grey.shape) > 64:
         window = window // 3
-    around = tiny - ndimage.uniform_filter(tiny, size=window)
+    around = small - ndimage.uniform_filter(small, size=window)
     lighter, darker = around.max(), -around.min()
     if max(lighter, darker) < 1.5 * min(lighter, darker):
-        ground = np.median(np.concatenate([tiny[0], tiny[-1], tiny[:, 0], tiny[:, -1]]))
-        lighter, darker = tiny.max() - ground, ground - tiny.min()
+        ground = np.median(np.concatenate([small[0], small[-1], small[:, 0], small[:, -1]]))
+        lighter, darker = small.max() - ground, ground - small.min()
     if lighter > darker:  # light ink on a dark ground: make it dark on light
-        grey = 255 - grey
-    # The paper's level everywhere, shadows included, measured on a small copy: once with a
+        grey, small = 255 - grey, 255 - small
+    # The paper's level everywhere, shadows included, measured on the small copy: once with a
     # window a third of the page wide, to find the strokes and their width; then with one
-    # three strokes wide, to follow the shadows closely.
-    small = fitted_to(grey, min(200, max(grey.shape)))
+    # three strokes wide, to follow the shadows closely. Enlarged, the small copy's paper blurs a
+    # hard shadow's edge into a line of ink along it; on the photo itself the edge stays sharp,
+    # but a dark table's grain lifts the paper: the lower of the two.
     stroke = paper_under(small, max(small.shape) // 3) - small > 0.25 * np.ptp(small)
     width = stroke_width(stroke)
     paper = paper_under(small, 3 * width)
     paper = np.asarray(Image.fromarray(paper).resize(grey.shape[::-1], Image.Resampling.BILINEAR))
+    paper = np.minimum(paper, paper_under(grey, 3 * width * max(grey.shape) / max(small.shape)))
     ink = np.clip((paper - grey) / np.maximum(paper, 1), 0, 1)
     # Paper grain and JPEG noise are faint; the ink is what stands above them (Otsu's threshold).
     share = np.bincount(np.minimum(ink * 64, 63).astype(int).ravel(), minlength=64) / ink.size
