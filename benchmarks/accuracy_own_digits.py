@@ -10,7 +10,8 @@ What it reads:
 - OWN_DIGITS/photos/<writer>/: phone photos of ink on paper, one digit each, per writer;
   then the same photos cut close to their ink, 64 pixels tall and blurred, as a phone's crop,
   and the same photos with a dark table beyond the paper's edge along their right side;
-- OWN_DIGITS/sheets/: photos of sheets, named by their rows (12345_67890.jpg);
+- OWN_DIGITS/sheets/: photos of sheets, named by their rows (12345_67890.jpg), as they are and
+  with a hard shadow over their left third;
 - OWN_DIGITS/hwd1000/: HwD-1000's 1,000 digits drawn on a tablet;
 - OWN_DIGITS/drawings/: canvas drawings;
 - OWN_DIGITS/semeion/semeion.data: 16x16 scans, scaled up (nearest neighbour, then a blur)
@@ -118,6 +119,19 @@ def main():
             naive_text = f"{'-':>12}"
         print(f"{name:54}  {count:>5}  {naive_text}  {prepared:>5} {prepared / count:6.1%}")
 
+    def score_sheets(name, sheets):
+        """sheets: [(bytes, rows of digits)]: how many keep every row as written, and how many
+        digits are read right where the count is right."""
+        right = total = rows_right = 0
+        for data, label in sheets:
+            text = read(data)[0]
+            rows_right += [len(row) for row in text.split()] == [len(row) for row in label.split()]
+            if len(text) == len(label):
+                right += sum(a == b for a, b in zip(text, label) if b != " ")
+            total += len(label.replace(" ", ""))
+        name = f"{name}: {rows_right} of {len(sheets)} with every row as written"
+        print(f"{name:54}  {total:>5}  {'-':>12}  {right:>5} {right / total:6.1%}")
+
     def files(pattern):
         return [
             (open(path, "rb").read(), os.path.basename(path)[0])
@@ -150,17 +164,20 @@ def main():
     score(
         "the same photos on a table, along their right side", changed(make_own_digits.table_beside)
     )
-    right = total = rows_right = 0
-    sheets = sorted(glob.glob(os.path.join(args.own_digits, "sheets", "*")))
-    for path in sheets:
+    sheets = []
+    for path in sorted(glob.glob(os.path.join(args.own_digits, "sheets", "*"))):
         label = os.path.splitext(os.path.basename(path))[0].replace("_", " ")
-        text = read(open(path, "rb").read())[0]
-        rows_right += [len(row) for row in text.split()] == [len(row) for row in label.split()]
-        if len(text) == len(label):
-            right += sum(a == b for a, b in zip(text, label) if b != " ")
-        total += len(label.replace(" ", ""))
-    name = f"photos of sheets: {rows_right} of {len(sheets)} with every row as written"
-    print(f"{name:54}  {total:>5}  {'-':>12}  {right:>5} {right / total:6.1%}")
+        sheets.append((open(path, "rb").read(), label))
+    score_sheets("photos of sheets", sheets)
+    shadowed = []
+    for number, (data, label) in enumerate(sheets):  # 1,600 pixels wide, as the lesson reads them
+        image = Image.open(io.BytesIO(data)).convert("RGB")
+        image.thumbnail((1600, 1600))
+        pixels = make_own_digits.hard_shadow(
+            np.array(image, np.float32), np.random.default_rng(number)
+        )
+        shadowed.append((encoded(Image.fromarray(pixels.astype(np.uint8))), label))
+    score_sheets("sheets, hard shadow", shadowed)  # over their left third
     score("HwD-1000, drawn on a tablet", files("hwd1000/*.png"), keep=True)
     score("canvas drawings (own_digits/drawings)", files("drawings/*.png"), keep=True)
     semeion = np.loadtxt(os.path.join(args.own_digits, "semeion", "semeion.data"))
