@@ -438,7 +438,7 @@ def thin_crossing(column, height):
     """Whether a column of a part crosses its ink once and thinly (less than a quarter of the
     part's height), away from its very top and bottom: where two digits touch."""
     inked = np.flatnonzero(column)
-    if inked.size == 0 or ndimage.label(column)[1] != 1:
+    if inked.size == 0 or not column[inked[0] : inked[-1] + 1].all():  # one run of ink
         return False
     middle = (inked[0] + inked[-1]) / 2
     return inked[-1] - inked[0] < 0.25 * height and 0.1 * height < middle < 0.9 * height
