@@ -146,38 +146,33 @@ def main():
     photos = files("photos/*/*")
     score("phone photos, all writers", photos)
 
-    def changed(effect):
-        """The photos with one of make_own_digits' effects done to their pixels."""
+    def changed(images, effect, largest=None):
+        """[(bytes, label)] with one of make_own_digits' effects done to their pixels, each
+        first shrunk to at most `largest` pixels a side when it is given."""
         done = []
-        for number, (data, label) in enumerate(photos):
-            pixels = np.array(Image.open(io.BytesIO(data)).convert("RGB"), np.float32)
+        for number, (data, label) in enumerate(images):
+            image = Image.open(io.BytesIO(data)).convert("RGB")
+            if largest:
+                image.thumbnail((largest, largest))
+            pixels = np.array(image, np.float32)
             pixels = np.clip(effect(pixels, np.random.default_rng(number)), 0, 255)
             done.append((encoded(Image.fromarray(pixels.astype(np.uint8))), label))
         return done
 
     # Each cut close to its ink, small and soft; then each on a dark table, the paper's edge
     # along its right side.
-    score(
-        "the same photos cut small and blurred, 64 px tall",
-        changed(make_own_digits.small_blurred_crop),
-    )
-    score(
-        "the same photos on a table, along their right side", changed(make_own_digits.table_beside)
-    )
+    crops = changed(photos, make_own_digits.small_blurred_crop)
+    score("the same photos cut small and blurred, 64 px tall", crops)
+    tables = changed(photos, make_own_digits.table_beside)
+    score("the same photos on a table, along their right side", tables)
     sheets = []
     for path in sorted(glob.glob(os.path.join(args.own_digits, "sheets", "*"))):
         label = os.path.splitext(os.path.basename(path))[0].replace("_", " ")
         sheets.append((open(path, "rb").read(), label))
     score_sheets("photos of sheets", sheets)
-    shadowed = []
-    for number, (data, label) in enumerate(sheets):  # 1,600 pixels wide, as the lesson reads them
-        image = Image.open(io.BytesIO(data)).convert("RGB")
-        image.thumbnail((1600, 1600))
-        pixels = make_own_digits.hard_shadow(
-            np.array(image, np.float32), np.random.default_rng(number)
-        )
-        shadowed.append((encoded(Image.fromarray(pixels.astype(np.uint8))), label))
-    score_sheets("sheets, hard shadow", shadowed)  # over their left third
+    # Over their left third; 1,600 pixels wide, as the lesson reads them.
+    shadowed = changed(sheets, make_own_digits.hard_shadow, largest=1600)
+    score_sheets("sheets, hard shadow", shadowed)
     score("HwD-1000, drawn on a tablet", files("hwd1000/*.png"), keep=True)
     score("canvas drawings (own_digits/drawings)", files("drawings/*.png"), keep=True)
     semeion = np.loadtxt(os.path.join(args.own_digits, "semeion", "semeion.data"))
