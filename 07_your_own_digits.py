@@ -223,13 +223,15 @@ print(f"load_weights({os.path.basename(weights_file)!r}) into a fresh copy, the 
 # 制这一个单元格就够了。
 
 # %%
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, PngImagePlugin
 from scipy import ndimage
 
 LARGEST_SIDE = 1600  # a photo is shrunk to this first: a 12-megapixel one costs no more
 LARGEST_PHOTO = 50_000_000  # pixels: a larger image is refused before it is decoded
 MNIST_STROKE = 2.7  # MNIST's median stroke width, in pixels of its 20x20 box
 Image.MAX_IMAGE_PIXELS = None  # open_grey() checks the size itself, after a JPEG's draft()
+# A PNG's text (EXIF, XMP: a few KB) inflates to 1 MB at most, not Pillow's 64 MB.
+PngImagePlugin.MAX_TEXT_MEMORY = PngImagePlugin.MAX_TEXT_CHUNK
 
 
 def open_grey(file):
@@ -242,7 +244,10 @@ def open_grey(file):
             megapixels = f"{image.width * image.height / 1e6:.0f} megapixels"
             raise ValueError(f"too large: {megapixels}, over {LARGEST_PHOTO // 10**6}")
         if image.mode.startswith("I") or image.mode == "F":  # 16-bit or 32-bit grey levels
-            grey = Image.fromarray(np.asarray(image, dtype=np.float32) / 257)
+            levels = np.asarray(image, dtype=np.float32)
+            if not np.isfinite(levels).all():  # a float TIFF may hold NaN or infinity
+                raise ValueError("the image holds values that are not numbers")
+            grey = Image.fromarray(levels / 257)
         elif "A" in image.mode or "transparency" in image.info:
             grey = image.convert("LA")
         else:
@@ -379,17 +384,28 @@ def mnist_input(ink):
 # tight crop lets touch it, or a hairline across the photo), a dash and a dot are left out; two
 # digits that touch are cut apart where their ink is thinnest. Each digit keeps the fainter ink
 # joined to its strokes (a loop drawn lighter). A row is the digits that overlap each other
-# vertically, so a slanting row stays one row; rows go top to bottom, each left to right.
+# vertically, so a slanting row stays one row; rows go top to bottom, each left to right. A
+# picture of over 1,000 marks is no page of handwriting, and is refused before any is measured.
 #
 # 一页纸上有好几个数字，也有不是数字的东西。`scipy.ndimage.label` 找出连在一起的笔画；被较淡的笔迹连
 # 着的笔画（模糊或很淡的笔画）、细笔写断的笔画、5 上面分开的那一横会被连起来；小斑点、纸的边缘（照片
 # 边上露出的一条纸边，裁得太紧而碰到边的数字不算；或者横贯照片的一条细线）、一条短横和一个点都会被去
 # 掉；两个碰在一起的数字会在笔迹最细的地方切开。每个数字还会留下与它的笔画相连的较淡笔迹（比如画得较
 # 轻的圈）。一行就是在竖直方向上彼此重叠的数字，所以写斜了的一行仍然是一行；各行从上到下，每行从左到
-# 右。
+# 右。超过 1,000 个笔画块的图片不是手写的一页纸，在逐个测量之前就会被拒绝。
 
 
 # %%
+# Marks on a page, strokes joined: the two sheets hold 10 and 12, a photo with 40 specks of dust
+# at most 52; a page of 5 mm digits written edge to edge, about 1,000. More is not handwriting
+# (a picture of thousands of bars), and would cost seconds for nothing.
+MOST_MARKS = 1000
+
+
+class NotHandwriting(ValueError):
+    """A picture that no page of handwriting is: thousands of marks."""
+
+
 def parts_of(mask, faint):
     """The connected parts of a mask, each as a box (slices) and its own pixels in that box.
     Strokes that almost touch are one part, and so are strokes that fainter ink connects
@@ -400,21 +416,30 @@ def parts_of(mask, faint):
     longest = max(max(s.stop - s.start for s in box) for box in ndimage.find_objects(labels))
     # A thin pen breaks its strokes: gaps of up to 8% of the largest part's size are closed.
     reach = max(1, round(0.04 * longest))
-    grouped, _ = ndimage.label(ndimage.maximum_filter(mask | faint, size=2 * reach + 1))
+    grouped, count = ndimage.label(ndimage.maximum_filter(mask | faint, size=2 * reach + 1))
+    if count > MOST_MARKS:
+        raise NotHandwriting(f"too many marks ({count:,}): not a page of digits")
     grouped[~mask] = 0  # faint ink alone is no part
     boxes = ndimage.find_objects(grouped)
     return [(box, grouped[box] == n + 1) for n, box in enumerate(boxes) if box is not None]
 
 
-def stacked(part, other):
-    """Whether two parts stand one above the other with little between them: one digit (a 5's
-    loose bar, a 3 whose pen skipped)."""
-    (rows, cols), (other_rows, other_cols) = part[0], other[0]
-    overlap = min(cols.stop, other_cols.stop) - max(cols.start, other_cols.start)
-    narrower = min(cols.stop - cols.start, other_cols.stop - other_cols.start)
-    gap = max(rows.start, other_rows.start) - min(rows.stop, other_rows.stop)
-    taller = max(rows.stop - rows.start, other_rows.stop - other_rows.start)
-    return overlap > narrower / 2 and gap < 0.2 * taller
+def stacked_on(part, others):
+    """Which of the parts `others` stand above or below `part` with little between them: one
+    digit (a 5's loose bar, a 3 whose pen skipped). Boxes as rows of (top, bottom, left, right),
+    all others at once."""
+    top, bottom, left, right = part
+    overlap = np.minimum(right, others[:, 3]) - np.maximum(left, others[:, 2])
+    narrower = np.minimum(right - left, others[:, 3] - others[:, 2])
+    gap = np.maximum(top, others[:, 0]) - np.minimum(bottom, others[:, 1])
+    taller = np.maximum(bottom - top, others[:, 1] - others[:, 0])
+    return (overlap > narrower / 2) & (gap < 0.2 * taller)
+
+
+def edges_of(box):
+    """A box's (top, bottom, left, right)."""
+    rows, cols = box
+    return [rows.start, rows.stop, cols.start, cols.stop]
 
 
 def joined(part, other):
@@ -529,11 +554,14 @@ def find_digits(ink):
     tallest = max(max(pixels.shape) for _, pixels in parts)
     parts = [(box, pixels) for box, pixels in parts if max(pixels.shape) >= tallest / 4]  # specks
     done = []
-    while parts:  # each part joined with any it stands on, or under
-        part = parts.pop()
-        above_or_below = [n for n, other in enumerate(parts) if stacked(part, other)]
-        if above_or_below:
-            parts.append(joined(part, parts.pop(above_or_below[0])))
+    edges = np.array([edges_of(box) for box, _ in parts]).reshape(-1, 4)
+    while parts:  # each part joined with the first it stands on, or under
+        part, edges = parts.pop(), edges[:-1]
+        above_or_below = np.flatnonzero(stacked_on(edges_of(part[0]), edges))
+        if above_or_below.size:
+            first = above_or_below[0]
+            parts.append(joined(part, parts.pop(first)))
+            edges = np.vstack([np.delete(edges, first, axis=0), edges_of(parts[-1][0])])
         else:
             done.append(part)
     parts = done
@@ -558,14 +586,17 @@ def find_digits(ink):
 # any, the bundled examples in `data/own_digits/` are read. Every image gets one line,
 # `Read FILE: DIGITS`, the digits in reading order with a space between rows, then each
 # digit's probability and the next two guesses. An image that cannot be read gets one line
-# saying why, and the others are still read. Your files are only read, never changed.
+# saying why, and the others are still read. A folder is read 100 folders deep at most (one
+# line says when there is more). Your files are only read, never changed.
 #
 # 在命令行里写上文件或文件夹；在 notebook 里写进下面的 `my_images`。什么都不写时，读取
 # `data/own_digits/` 里自带的例子。每张图片打印一行 `Read 文件: 数字`，数字按阅读顺序排列，
 # 不同行之间用空格隔开；接着是每个数字的概率和排在后面的两个猜测。读不了的图片只打印一行原因，
-# 其余图片照常读取。你的文件只会被读取，绝不会被修改。
+# 其余图片照常读取。文件夹最多往下读 100 层（更深的部分会用一行说明）。你的文件只会被读取，绝不会
+# 被修改。
 
 # %%
+import errno
 import re
 import stat
 
@@ -594,20 +625,32 @@ def shown(name):
     return name if text == name else f"'{text}'"
 
 
+DEEPEST = 100  # folders inside folders; os.walk() of Python 3.11 fails past about 900
+
+
+def images_in(folder):
+    """The image files below a folder, sorted, at most DEEPEST folders down (one line says so
+    when there are deeper ones)."""
+    walked, too_deep = [], False
+    for inside, subfolders, files in os.walk(folder):
+        if os.path.relpath(inside, folder).count(os.sep) + 1 >= DEEPEST and subfolders:
+            subfolders.clear()  # os.walk() goes no deeper
+            too_deep = True
+        walked.append((inside, sorted(f for f in files if f.lower().endswith(IMAGE_TYPES))))
+    if too_deep:
+        print(f"Not read in {shown(folder)}: what lies over {DEEPEST} folders deep")
+    return [os.path.join(inside, file) for inside, files in sorted(walked) for file in files]
+
+
 image_files, problems = [], []  # problems: what could not be read
 for name in named:
     if os.path.isdir(name):
-        found = [
-            os.path.join(folder, file)
-            for folder, _, files in sorted(os.walk(name))
-            for file in sorted(files)
-            if file.lower().endswith(IMAGE_TYPES)
-        ]
+        found = images_in(name)
         if not found:
             problems.append(name)
             print(f"Cannot read {shown(name)}: a folder with no images in it")
         image_files += found
-    elif os.path.exists(name):
+    elif os.path.exists(name) or os.path.islink(name):  # a link's own troubles: opened()
         image_files.append(name)
     else:
         problems.append(name)
@@ -641,6 +684,10 @@ def opened(file):
         if file.lower().endswith((".heic", ".heif")) and register_heif_opener is None:
             raise ValueError("an iPhone photo (HEIC): pip install pillow-heif to read it") from None
         raise ValueError("not an image that Pillow can read") from None
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise ValueError("a link that leads back to itself") from None
+        raise ValueError(f"a damaged image ({err})") from None
     except Exception as err:  # a truncated or damaged file
         raise ValueError(f"a damaged image ({err})") from None
 

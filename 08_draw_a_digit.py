@@ -196,13 +196,15 @@ if data_name == "Bundled sample":  # 4,000 training images, not 60,000
 # 制这一个单元格就够了。
 
 # %%
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, PngImagePlugin
 from scipy import ndimage
 
 LARGEST_SIDE = 1600  # a photo is shrunk to this first: a 12-megapixel one costs no more
 LARGEST_PHOTO = 50_000_000  # pixels: a larger image is refused before it is decoded
 MNIST_STROKE = 2.7  # MNIST's median stroke width, in pixels of its 20x20 box
 Image.MAX_IMAGE_PIXELS = None  # open_grey() checks the size itself, after a JPEG's draft()
+# A PNG's text (EXIF, XMP: a few KB) inflates to 1 MB at most, not Pillow's 64 MB.
+PngImagePlugin.MAX_TEXT_MEMORY = PngImagePlugin.MAX_TEXT_CHUNK
 
 
 def open_grey(file):
@@ -215,7 +217,10 @@ def open_grey(file):
             megapixels = f"{image.width * image.height / 1e6:.0f} megapixels"
             raise ValueError(f"too large: {megapixels}, over {LARGEST_PHOTO // 10**6}")
         if image.mode.startswith("I") or image.mode == "F":  # 16-bit or 32-bit grey levels
-            grey = Image.fromarray(np.asarray(image, dtype=np.float32) / 257)
+            levels = np.asarray(image, dtype=np.float32)
+            if not np.isfinite(levels).all():  # a float TIFF may hold NaN or infinity
+                raise ValueError("the image holds values that are not numbers")
+            grey = Image.fromarray(levels / 257)
         elif "A" in image.mode or "transparency" in image.info:
             grey = image.convert("LA")
         else:
@@ -352,17 +357,28 @@ def mnist_input(ink):
 # tight crop lets touch it, or a hairline across the photo), a dash and a dot are left out; two
 # digits that touch are cut apart where their ink is thinnest. Each digit keeps the fainter ink
 # joined to its strokes (a loop drawn lighter). A row is the digits that overlap each other
-# vertically, so a slanting row stays one row; rows go top to bottom, each left to right.
+# vertically, so a slanting row stays one row; rows go top to bottom, each left to right. A
+# picture of over 1,000 marks is no page of handwriting, and is refused before any is measured.
 #
 # 一页纸上有好几个数字，也有不是数字的东西。`scipy.ndimage.label` 找出连在一起的笔画；被较淡的笔迹连
 # 着的笔画（模糊或很淡的笔画）、细笔写断的笔画、5 上面分开的那一横会被连起来；小斑点、纸的边缘（照片
 # 边上露出的一条纸边，裁得太紧而碰到边的数字不算；或者横贯照片的一条细线）、一条短横和一个点都会被去
 # 掉；两个碰在一起的数字会在笔迹最细的地方切开。每个数字还会留下与它的笔画相连的较淡笔迹（比如画得较
 # 轻的圈）。一行就是在竖直方向上彼此重叠的数字，所以写斜了的一行仍然是一行；各行从上到下，每行从左到
-# 右。
+# 右。超过 1,000 个笔画块的图片不是手写的一页纸，在逐个测量之前就会被拒绝。
 
 
 # %%
+# Marks on a page, strokes joined: the two sheets hold 10 and 12, a photo with 40 specks of dust
+# at most 52; a page of 5 mm digits written edge to edge, about 1,000. More is not handwriting
+# (a picture of thousands of bars), and would cost seconds for nothing.
+MOST_MARKS = 1000
+
+
+class NotHandwriting(ValueError):
+    """A picture that no page of handwriting is: thousands of marks."""
+
+
 def parts_of(mask, faint):
     """The connected parts of a mask, each as a box (slices) and its own pixels in that box.
     Strokes that almost touch are one part, and so are strokes that fainter ink connects
@@ -373,21 +389,30 @@ def parts_of(mask, faint):
     longest = max(max(s.stop - s.start for s in box) for box in ndimage.find_objects(labels))
     # A thin pen breaks its strokes: gaps of up to 8% of the largest part's size are closed.
     reach = max(1, round(0.04 * longest))
-    grouped, _ = ndimage.label(ndimage.maximum_filter(mask | faint, size=2 * reach + 1))
+    grouped, count = ndimage.label(ndimage.maximum_filter(mask | faint, size=2 * reach + 1))
+    if count > MOST_MARKS:
+        raise NotHandwriting(f"too many marks ({count:,}): not a page of digits")
     grouped[~mask] = 0  # faint ink alone is no part
     boxes = ndimage.find_objects(grouped)
     return [(box, grouped[box] == n + 1) for n, box in enumerate(boxes) if box is not None]
 
 
-def stacked(part, other):
-    """Whether two parts stand one above the other with little between them: one digit (a 5's
-    loose bar, a 3 whose pen skipped)."""
-    (rows, cols), (other_rows, other_cols) = part[0], other[0]
-    overlap = min(cols.stop, other_cols.stop) - max(cols.start, other_cols.start)
-    narrower = min(cols.stop - cols.start, other_cols.stop - other_cols.start)
-    gap = max(rows.start, other_rows.start) - min(rows.stop, other_rows.stop)
-    taller = max(rows.stop - rows.start, other_rows.stop - other_rows.start)
-    return overlap > narrower / 2 and gap < 0.2 * taller
+def stacked_on(part, others):
+    """Which of the parts `others` stand above or below `part` with little between them: one
+    digit (a 5's loose bar, a 3 whose pen skipped). Boxes as rows of (top, bottom, left, right),
+    all others at once."""
+    top, bottom, left, right = part
+    overlap = np.minimum(right, others[:, 3]) - np.maximum(left, others[:, 2])
+    narrower = np.minimum(right - left, others[:, 3] - others[:, 2])
+    gap = np.maximum(top, others[:, 0]) - np.minimum(bottom, others[:, 1])
+    taller = np.maximum(bottom - top, others[:, 1] - others[:, 0])
+    return (overlap > narrower / 2) & (gap < 0.2 * taller)
+
+
+def edges_of(box):
+    """A box's (top, bottom, left, right)."""
+    rows, cols = box
+    return [rows.start, rows.stop, cols.start, cols.stop]
 
 
 def joined(part, other):
@@ -502,11 +527,14 @@ def find_digits(ink):
     tallest = max(max(pixels.shape) for _, pixels in parts)
     parts = [(box, pixels) for box, pixels in parts if max(pixels.shape) >= tallest / 4]  # specks
     done = []
-    while parts:  # each part joined with any it stands on, or under
-        part = parts.pop()
-        above_or_below = [n for n, other in enumerate(parts) if stacked(part, other)]
-        if above_or_below:
-            parts.append(joined(part, parts.pop(above_or_below[0])))
+    edges = np.array([edges_of(box) for box, _ in parts]).reshape(-1, 4)
+    while parts:  # each part joined with the first it stands on, or under
+        part, edges = parts.pop(), edges[:-1]
+        above_or_below = np.flatnonzero(stacked_on(edges_of(part[0]), edges))
+        if above_or_below.size:
+            first = above_or_below[0]
+            parts.append(joined(part, parts.pop(first)))
+            edges = np.vstack([np.delete(edges, first, axis=0), edges_of(parts[-1][0])])
         else:
             done.append(part)
     parts = done
@@ -540,15 +568,17 @@ def find_digits(ink):
 
 # %%
 import io
+import threading
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SURE = 0.95  # a guess less probable is shown as not sure, with the next one: see the README
 model.compile()  # predict_on_batch() reads one batch a call (Keras 2: not 512, as 07 compiled it)
+model_lock = threading.Lock()  # one prediction at a time, whatever the threads
 
 
 def read_drawing(png):
     """What the model reads in a PNG of the canvas, as the page wants it; ValueError when the
-    bytes are not a PNG image."""
+    bytes are not a PNG image, or hold thousands of marks."""
     if not png.startswith(PNG_SIGNATURE):
         raise ValueError("the body is not a PNG image")
     try:
@@ -557,10 +587,13 @@ def read_drawing(png):
         raise ValueError("the body is not a PNG image that Pillow can read") from None
     try:
         rows = find_digits(ink_of(grey))
+    except NotHandwriting:  # thousands of marks: a bad request, not a drawing
+        raise
     except ValueError as err:  # an empty canvas, a dash, a dot
         return {"digit": None, "digits": "", "details": [], "message": str(err)}
     inputs = np.array([mnist_input(digit_ink) for row in rows for _, digit_ink in row])
-    logits = model.predict_on_batch(inputs)  # compiled once: faster than model(inputs) here
+    with model_lock:  # the preparation above runs in each request's own thread
+        logits = model.predict_on_batch(inputs)  # compiled once: faster than model(inputs) here
     probabilities = tf.nn.softmax(logits).numpy()
     details = []
     for scores, digit in zip(probabilities, inputs):
@@ -588,39 +621,49 @@ def read_drawing(png):
 # ## The server / 服务器
 #
 # `http.server` from Python's standard library, a thread per connection, answers the page at
-# `/` and a prediction at `POST /predict`; anything else gets a JSON error and one log line,
-# never a traceback. Any web site you visit can make your browser send it requests, so it is
-# as careful as Jupyter's server: one `Host` that names it (against DNS rebinding), no POST
-# from another site's `Origin` or not `image/png`; sizes checked before reading or decoding (a
-# body over 2 MB, a PNG over 1,000x1,000 pixels: 413); a connection silent for 5 s closed, 64
-# at once at most (then 503), so that slow clients never keep your drawing waiting.
+# `/` and `POST /predict`; anything else gets a JSON error and one log line, never a traceback.
+# Any site you visit can make your browser send it requests, so it is as careful as Jupyter's:
+# one `Host` that names it, no POST from another site's `Origin` or not `image/png`; sizes
+# checked before decoding (2 MB, 1,000x1,000 pixels: 413); 1 MB of a PNG's text, 1,000 marks,
+# two PNGs decoded at once; headers within 5 s, a body within 5 s more a 500 KB (408); 64
+# connections, a new one replacing the one waiting longest for its headers (else 503). Only the
+# model's call holds its lock.
 #
 # 服务器用 Python 标准库的 `http.server`，每个连接一个线程：`/` 返回网页，`POST /predict` 返回预测；
 # 其他请求都得到一条 JSON 错误和一行日志，绝不会有 traceback。你访问的任何网站都能让你的浏览器向它发
 # 请求，所以它和 Jupyter 的服务器一样谨慎：请求必须有唯一一个写明它自己的 `Host`（防止 DNS rebinding
 # ），不接受来自其他网站 `Origin` 的 POST，也不接受不是 `image/png` 的 POST；先检查大小，再读取或解
-# 码（超过 2 MB 的请求体、超过 1,000x1,000 像素的 PNG 返回 413）；一个连接 5 秒没有动静就关闭，同时
-# 最多 64 个连接（再多返回 503），这样慢吞吞的客户端永远不会让你的画等着。
+# 码（超过 2 MB 的请求体、超过 1,000x1,000 像素的 PNG 返回 413）；PNG 里的文字最多 1 MB，同时最多解
+# 码两张 PNG，超过 1,000 个笔画块的图片直接拒绝（400）；请求头必须在 5 秒内全部到达，请求体每 500 KB
+# 再多给 5 秒（否则返回 408）；同时最多 64 个连接，新连接会顶替等请求头等得最久的那个（没有这样的连
+# 接时返回 503），这样慢吞吞的客户端永远不会让你的画等着。模型的锁只包住模型调用本身：每个请求在自
+# 己的线程里准备它的画。
 
 # %%
 import json
 import re
+import socket
 import sys
 import threading
+import time
 import webbrowser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
 LARGEST_BODY = 2 * 1024 * 1024  # bytes; a canvas of the page is about 20 KB
 LARGEST_CANVAS = 1000 * 1000  # pixels
 LARGEST_HEADERS = 16 * 1024  # bytes, all headers together
 IDLE_SECONDS = 5  # a connection that sends nothing this long is closed
-MOST_CONNECTIONS = 64  # served at once; the next one is answered 503
+HEADERS_SECONDS = 5  # the request line and headers, all told: a browser sends them at once
+SLOWEST_BODY = 100_000  # bytes a second: a body has 5 s more for each 500 KB (the page's: 20 KB)
+MOST_CONNECTIONS = 64  # served at once; the next one takes the slot of the slowest (or 503)
+MOST_DECODING = 2  # PNGs decoded and prepared at once, one a core: memory stays bounded
 page_file = os.path.join(
     os.path.dirname(globals().get("__file__", "")), "data", "draw_a_digit.html"
 )
 with open(page_file, "rb") as file:
     page = file.read()
-model_lock = threading.Lock()  # one prediction at a time, whatever the threads
+decoding = threading.BoundedSemaphore(MOST_DECODING)
 log_lock = threading.Lock()  # one log line at a time: lines never run together
 
 
@@ -650,10 +693,27 @@ class DigitPage(BaseHTTPRequestHandler):
     """The page, POST /predict, and one JSON error line for anything else."""
 
     timeout = IDLE_SECONDS  # for each read and write of the connection
+    late = None  # why the connection was cut short, when it was
+
+    def handle_one_request(self):
+        """http.server's reading of one request, against a deadline for its headers."""
+        self.server.watch(self, HEADERS_SECONDS, "its headers took over 5 s", in_headers=True)
+        try:
+            super().handle_one_request()
+        finally:
+            self.server.unwatch(self)
+
+    def cut_short(self, why):
+        """Stop reading this connection (the watchdog's call): what it sent is refused, 408."""
+        self.late = why
+        try:
+            self.connection.shutdown(socket.SHUT_RD)  # a read waiting on it returns at once
+        except OSError:
+            pass
 
     def do_GET(self):
         if self.path_is_known():
-            if self.path == "/":
+            if self.route == "/":
                 self.answer(200, page, "text/html; charset=utf-8")
             else:
                 self.refuse(405, "use POST for /predict", allow="POST")
@@ -661,7 +721,7 @@ class DigitPage(BaseHTTPRequestHandler):
     def do_POST(self):
         if not self.path_is_known():
             return
-        if self.path != "/predict":
+        if self.route != "/predict":
             self.refuse(405, "use GET for the page", allow="GET")
             return
         if not self.sent_by_our_page():
@@ -670,10 +730,10 @@ class DigitPage(BaseHTTPRequestHandler):
         if body is None:
             return
         try:
-            if canvas_pixels(body) > LARGEST_CANVAS:
-                self.refuse(413, "the image is larger than any canvas (1,000x1,000 pixels)")
-                return
-            with model_lock:
+            with decoding:  # at most MOST_DECODING at once, whatever arrives
+                if canvas_pixels(body) > LARGEST_CANVAS:
+                    self.refuse(413, "the image is larger than any canvas (1,000x1,000 pixels)")
+                    return
                 reading = read_drawing(body)
         except ValueError as err:
             self.refuse(400, str(err))
@@ -693,6 +753,8 @@ class DigitPage(BaseHTTPRequestHandler):
         their size, and one Host header that names this server."""
         if not super().parse_request():
             return False
+        self.server.unwatch(self)  # the headers are in
+        self.route = urlsplit(self.path).path  # "/?x=1" is the page too
         size = sum(len(name) + len(value) for name, value in self.headers.items())
         hosts = self.headers.get_all("Host", [])
         port = self.server.server_address[1]
@@ -700,14 +762,14 @@ class DigitPage(BaseHTTPRequestHandler):
             self.refuse(431, f"the headers are {size:,} bytes, over 16 KB")
         elif len(hosts) != 1:
             self.refuse(400, f"a request needs one Host header, not {len(hosts)}")
-        elif hosts[0] not in (f"127.0.0.1:{port}", f"localhost:{port}"):
+        elif hosts[0].lower() not in (f"127.0.0.1:{port}", f"localhost:{port}"):
             self.refuse(403, f"Host {printable(hosts[0])!r} is not this server")
         else:
             return True
         return False
 
     def path_is_known(self):
-        if self.path in ("/", "/predict"):
+        if self.route in ("/", "/predict"):
             return True
         self.refuse(404, f"no page at {printable(self.path)}")
         return False
@@ -738,10 +800,14 @@ class DigitPage(BaseHTTPRequestHandler):
             self.refuse(413, f"the body is {int(length):,} bytes, over 2 MB")
             self.discard(int(length))
             return None
+        seconds = HEADERS_SECONDS + int(length) / SLOWEST_BODY
+        self.server.watch(self, seconds, f"its body took over {seconds:.0f} s")
         body = self.rfile.read(int(length))
+        self.server.unwatch(self)
         if len(body) < int(length):
             self.close_connection = True
-            log(f"{self.command} {self.path}: the client left before sending its body")
+            why = self.late or "the client left before sending its body"
+            log(f"{self.command} {printable(self.path)}: {why}")
             return None
         return body
 
@@ -774,6 +840,9 @@ class DigitPage(BaseHTTPRequestHandler):
 
     def refuse(self, status, reason, allow=None):
         self.close_connection = True
+        if self.late:  # what was read is cut short: that is the reason, not what it lacks
+            status, reason = 408, self.late
+            self.request_version = "HTTP/1.0"  # "GET /" cut short is no HTTP/0.9 request
         if self.command:
             request = f"{self.command} {printable(self.path)}"
         else:  # http.server could not read the request line
@@ -798,16 +867,50 @@ class DigitPage(BaseHTTPRequestHandler):
 
 
 class PageServer(ThreadingHTTPServer):
-    """ThreadingHTTPServer with a cap on connections, and one log line for a broken one."""
+    """ThreadingHTTPServer with a cap on connections, a deadline for each request, and one log
+    line for a broken connection."""
 
     request_queue_size = MOST_CONNECTIONS  # connections waiting to be accepted
 
     def __init__(self, address, handler):
         super().__init__(address, handler)
         self.free = threading.BoundedSemaphore(MOST_CONNECTIONS)
+        self.deadlines = {}  # handler: (when, why, still in its headers)
+        self.deadlines_lock = threading.Lock()
+        threading.Thread(target=self.watchdog, daemon=True).start()
+
+    def watch(self, handler, seconds, why, in_headers=False):
+        with self.deadlines_lock:
+            self.deadlines[handler] = (time.monotonic() + seconds, why, in_headers)
+
+    def unwatch(self, handler):
+        with self.deadlines_lock:
+            self.deadlines.pop(handler, None)
+
+    def watchdog(self):
+        """Four times a second: each connection past its deadline is cut short."""
+        while True:
+            time.sleep(0.25)
+            now = time.monotonic()
+            with self.deadlines_lock:
+                late = [(h, why) for h, (when, why, _) in self.deadlines.items() if when < now]
+            for handler, why in late:
+                self.unwatch(handler)
+                handler.cut_short(why)
+
+    def make_room(self):
+        """Cut short the connection that has waited longest for its headers, if any."""
+        with self.deadlines_lock:
+            waiting = [(when, h) for h, (when, _, headers) in self.deadlines.items() if headers]
+        if not waiting:
+            return False
+        oldest = min(waiting, key=lambda pair: pair[0])[1]
+        self.unwatch(oldest)
+        oldest.cut_short(f"closed for a new connection: over {MOST_CONNECTIONS} at once")
+        return True
 
     def process_request(self, request, client_address):
-        if self.free.acquire(blocking=False):
+        if self.free.acquire(blocking=False) or (self.make_room() and self.free.acquire(timeout=1)):
             super().process_request(request, client_address)
             return
         log(f"{client_address[0]}: over {MOST_CONNECTIONS} connections at once -> 503")

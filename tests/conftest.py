@@ -2,6 +2,7 @@
 
 import ast
 import functools
+import io
 import os
 import re
 import shutil
@@ -11,9 +12,11 @@ import sys
 import zlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 from lesson_cells import code_under  # noqa: F401  (the tests' one way to a lesson's cell)
 from matplotlib.image import imread
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECK = "00_check_setup.py"  # lesson zero checks a set-up: no MNIST to load, no shared setup
@@ -240,6 +243,36 @@ def png_bomb(width, height):
 
     header = struct.pack(">IIBBBBB", width, 100 * (height // 100), 8, 6, 0, 0, 0)  # RGBA
     return PNG + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+def many_marks(count, side=1000):
+    """A PNG of `count` short dark bars (2x6 pixels, 9 apart) on a white page, side x side
+    pixels: no handwriting, and a few KB."""
+    page = np.full((side, side), 255, np.uint8)
+    per_row = side // 9
+    for n in range(count):
+        row, column = divmod(n, per_row)
+        page[5 + 9 * row : 11 + 9 * row, 3 + 9 * column : 5 + 9 * column] = 0
+    buffer = io.BytesIO()
+    Image.fromarray(page).save(buffer, "PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def png_full_of_text(chunks=63, inflated=1_000_000):
+    """A 280x280 black PNG whose header is followed by `chunks` compressed text chunks (zTXt),
+    each inflating to `inflated` bytes: 64 KB that would take 63 MB to read."""
+    buffer = io.BytesIO()
+    Image.new("L", (280, 280)).save(buffer, "PNG")
+    png = buffer.getvalue()
+    text = b"Comment\0\0" + zlib.compress(b"a" * inflated, 9)
+    chunk = (
+        struct.pack(">I", len(text))
+        + b"zTXt"
+        + text
+        + struct.pack(">I", zlib.crc32(b"zTXt" + text))
+    )
+    header_end = len(PNG) + 25  # the signature, then the IHDR chunk
+    return png[:header_end] + chunk * chunks + png[header_end:]
 
 
 # The files whose tests take longest, first: xdist hands out whole files in collection order,

@@ -16,6 +16,7 @@ import io
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import socket
@@ -36,8 +37,10 @@ from conftest import (
     code_under,
     keras_warnings_aside,
     lesson_env,
+    many_marks,
     picture,
     png_bomb,
+    png_full_of_text,
     run,
     source,
 )
@@ -328,6 +331,29 @@ def saved(out):
     return re.findall(r"^Figure saved: (.*)$", out, flags=re.MULTILINE)
 
 
+def test_a_picture_of_thousands_of_marks_is_no_page_of_digits(prep):
+    """11,715 short bars in a 3 KB PNG: refused by their count, before any is measured (they
+    were read, in 99 s, as 144 digits)."""
+    ink = prep["ink_of"](prep["open_grey"](io.BytesIO(many_marks(11715))))
+    with pytest.raises(ValueError, match=r"^too many marks \(11,715\): not a page of digits$"):
+        prep["find_digits"](ink)
+
+
+def test_a_png_full_of_text_is_refused_before_its_text_is_inflated(prep):
+    """63 compressed text chunks of 1 MB each: under each of Pillow's own caps, 63 MB to read."""
+    with pytest.raises(ValueError, match="text"):
+        prep["open_grey"](io.BytesIO(png_full_of_text()))
+
+
+def test_an_image_of_values_that_are_not_numbers_says_so(prep):
+    levels = np.full((60, 60), 200, np.float32)
+    levels[10:50, 28:32] = 20
+    levels[5, 5] = np.nan
+    tiff = encoded(Image.fromarray(levels, "F"), "TIFF")
+    with pytest.raises(ValueError, match="^the image holds values that are not numbers$"):
+        prep["open_grey"](io.BytesIO(tiff))
+
+
 @pytest.fixture(scope="module")
 def first_run(lessons_folder, tmp_path_factory):
     """`python 07_your_own_digits.py --quick`: trains on the sample, saves, reads the examples."""
@@ -462,6 +488,42 @@ def odd_folder(folder):
     } | {str(folder / "bomb.png"): "too large: 169 megapixels", str(folder / "pipe.png"): "pipe"}
 
 
+DEEPEST = int(re.search(r"^DEEPEST = (\d+)", source(LESSON), re.M).group(1))
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory):
+    """A folder with a tree 1,000 folders deep (a 7 at depth 50, another at the bottom), a link
+    that leads to itself, a float TIFF holding NaN and a picture of 11,715 marks.
+    {file: what 07 must say of it}, and the 7 it must read."""
+    folder = tmp_path_factory.mktemp("hostile tree")
+    seven = (SAMPLE.parent / "own_digits" / "7.png").read_bytes()
+    deep = folder / "deep"
+    deep.mkdir()
+    for depth in range(1, 1001):
+        deep = deep / "d"
+        deep.mkdir()  # one at a time: os.makedirs() recurses too
+        if depth in (50, 1000):
+            (deep / "seven.png").write_bytes(seven)  # no label: not counted
+    readable = folder / "deep" / os.path.join(*["d"] * 50) / "seven.png"
+    (folder / "loop.png").symlink_to("loop.png")
+    levels = np.full((60, 60), 200, np.float32)
+    levels[5, 5] = np.nan
+    (folder / "nan.tiff").write_bytes(encoded(Image.fromarray(levels, "F"), "TIFF"))
+    (folder / "marks.png").write_bytes(many_marks(11715))
+    said = {
+        str(folder / "loop.png"): "a link that leads back to itself",
+        str(folder / "nan.tiff"): "the image holds values that are not numbers",
+        str(folder / "marks.png"): "too many marks (11,715): not a page of digits",
+    }
+    yield folder, said, readable
+    for depth in range(1000, 0, -1):  # by hand: shutil.rmtree() recurses as os.walk() does
+        inside = folder / "deep" / os.path.join(*["d"] * depth)
+        for file in inside.glob("*.png"):
+            file.unlink()
+        inside.rmdir()
+
+
 def run_with_peak(*args, env):
     """run() of this Python, and the process's own peak memory in MB (from wait4)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -480,7 +542,7 @@ def run_with_peak(*args, env):
 
 
 @pytest.fixture(scope="module")
-def second_run(first_run, lessons_folder, photos, tmp_path_factory):
+def second_run(first_run, lessons_folder, photos, tree, tmp_path_factory):
     """The learner's own photos, bad files and a hostile folder, read by the model the first
     run saved: (the run, the bad files, the odd folder's files, the fingerprints before and
     after, its peak memory in MB)."""
@@ -489,7 +551,8 @@ def second_run(first_run, lessons_folder, photos, tmp_path_factory):
     odd_files = odd_folder(odd)
     before = fingerprint(photos), fingerprint(bad[0].parent), fingerprint(odd)
     env = lesson_env(KERAS_HOME=str(tmp_path_factory.mktemp("keras_home")))
-    result, peak = run_with_peak(lessons_folder / LESSON, "--quick", odd, photos, *bad, env=env)
+    lesson = lessons_folder / LESSON
+    result, peak = run_with_peak(lesson, "--quick", odd, photos, *bad, tree[0], env=env)
     after = fingerprint(photos), fingerprint(bad[0].parent), fingerprint(odd)
     return result, bad, odd_files, before, after, peak
 
@@ -517,15 +580,16 @@ def test_prepared_photos_read_right_far_more_often_than_resized_ones(second_run,
     assert sum(a == b for a, b in zip(sheet, "2718 2818")) >= 7
 
 
-def test_each_bad_input_gets_one_line_and_the_others_are_read(second_run, photos):
+def test_each_bad_input_gets_one_line_and_the_others_are_read(second_run, photos, tree):
     result, bad, odd_files, before, after, _ = second_run
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert (
         result.stderr.strip().splitlines()[-1]
-        == "9 of the images could not be read: see the lines above"
+        == "12 of the images could not be read: see the lines above"
     )
     problems = dict(re.findall(r"^Cannot read (.*?): (.*)$", result.stdout, re.M))
-    assert sorted(problems) == sorted([*map(str, bad), *list(odd_files)[2:]])
+    hostile = tree[1]
+    assert sorted(problems) == sorted([*map(str, bad), *list(odd_files)[2:], *hostile])
     expected = {
         "notes.png": "not an image",
         "truncated.jpg": "truncated",
@@ -537,7 +601,7 @@ def test_each_bad_input_gets_one_line_and_the_others_are_read(second_run, photos
     }
     for path in bad:
         assert expected[path.name] in problems[str(path)], path.name
-    assert len(re.findall(r"^Read ", result.stdout, re.M)) == 21 + 2
+    assert len(re.findall(r"^Read ", result.stdout, re.M)) == 21 + 2 + 1
     # The learner's files are only read: the same files, byte for byte, and nothing beside them.
     assert before == after
 
@@ -557,6 +621,18 @@ def test_a_hostile_folder_gets_one_line_a_file_and_no_hang(second_run):
     assert peak < 1500, f"peak {peak:.0f} MB"  # decoding the bomb alone takes 3 to 4 GB
     # The figures are saved, the first two with the odd names in their titles.
     assert len(saved(result.stdout)) == 15 + 1
+
+
+def test_a_deep_tree_a_link_loop_and_odd_pictures_get_one_line_each(second_run, tree):
+    """A tree 1,000 folders deep stopped Python 3.11's os.walk() with a RecursionError, and
+    nothing was read; a link loop was "a damaged image", NaN a numpy error."""
+    result = second_run[0]
+    folder, said, readable = tree
+    problems = dict(re.findall(r"^Cannot read (.*?): (.*)$", result.stdout, re.M))
+    assert {file: problems.get(file) for file in said} == said
+    assert f"Read {readable}: 7" in result.stdout.splitlines()
+    assert f"Not read in {folder}: what lies over {DEEPEST} folders deep" in result.stdout
+    assert "Traceback" not in result.stderr
 
 
 def test_a_damaged_model_file_gets_one_line(tmp_path, monkeypatch):
@@ -1059,9 +1135,14 @@ def test_slow_clients_do_not_keep_a_drawing_waiting(server, seven):
 
 
 def test_over_the_cap_a_connection_is_answered_503(server, seven):
+    """Connections whose headers are in, each sending its body: none can be cut short for a
+    new one (one still in its headers could: see the test of a hundred slow clients)."""
     assert server.silent_closed()[0]  # every place is free
     held = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(MOST_CONNECTIONS)]
+    head = f"POST /predict HTTP/1.1\r\nHost: {server.host}\r\nContent-Type: image/png\r\n"
     try:
+        for connection in held:
+            connection.sendall(f"{head}Content-Length: {len(seven)}\r\n\r\n".encode())
         time.sleep(0.3)  # each is given its thread
         for connection in held:  # none of them was turned away: each holds a place
             connection.setblocking(False)
@@ -1076,6 +1157,97 @@ def test_over_the_cap_a_connection_is_answered_503(server, seven):
     while post(server, seven)[0] == 503 and time.monotonic() < deadline:
         time.sleep(0.05)  # the threads see their connections closed
     assert post(server, seven)[1]["digit"] == 7
+    server.no_traceback()
+
+
+def test_a_picture_of_thousands_of_marks_is_refused_and_a_drawing_is_not_kept_waiting(
+    server, seven
+):
+    """It took 83 s and 31.7 MB of JSON, the model's lock held: a drawing sent 2 s later
+    waited 76 s."""
+    mark = len(server.out)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        marks = pool.submit(post, server, many_marks(11715))
+        time.sleep(0.05)
+        assert post(server, seven)[1]["digit"] == 7  # raw() waits 10 s at most
+        status, answer = marks.result()
+    assert status == 400 and answer["error"] == "too many marks (11,715): not a page of digits"
+    assert any(" -> 400: too many marks" in line for line in server.log_after(mark, 1))
+    server.no_traceback()
+
+
+def rss_mb(pid):
+    """A process's resident memory now, in MB."""
+    with open(f"/proc/{pid}/status") as status:
+        return int(re.search(r"^VmRSS:\s+(\d+) kB", status.read(), re.M).group(1)) / 1024
+
+
+def test_64_pngs_full_of_text_at_once_cost_little_memory(server, seven):
+    """Each 64 KB, with 63 MB of text compressed in it: 64 at once took 2.4 GB."""
+    png = png_full_of_text()
+    before = rss_mb(server.process.pid)
+    most = before
+    with ThreadPoolExecutor(max_workers=64) as pool:
+        answers = [pool.submit(post, server, png) for _ in range(64)]
+        while not all(answer.done() for answer in answers):
+            most = max(most, rss_mb(server.process.pid))
+            time.sleep(0.005)
+    assert [answer.result()[0] for answer in answers] == [400] * 64
+    assert most - before < 300, f"{before:.0f} MB, then {most:.0f} MB"
+    assert post(server, seven)[1]["digit"] == 7
+    server.no_traceback()
+
+
+def read_to_end(connection):
+    """All that a connection still sends until the server closes it (1 s at most a read)."""
+    connection.settimeout(1)
+    said = b""
+    while chunk := connection.recv(65536):
+        said += chunk
+    return said
+
+
+def test_a_hundred_slow_clients_lose_their_slots_and_a_drawing_is_answered(server, seven):
+    """100 connections that each send a byte of their headers every second, so that none is
+    ever silent for IDLE_SECONDS: each is closed within 10 s of its start, with a 408 and a
+    line that says why, and a drawing sent meanwhile is answered."""
+    mark = len(server.out)
+    request = f"GET / HTTP/1.1\r\nHost: {server.host}\r\nX-Slow: {'a' * 60}".encode()
+    slow = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(100)]
+    started, closed, answered = time.monotonic(), {}, {}
+    try:
+        for sent in range(15):
+            for n, connection in enumerate(slow):
+                if n not in closed:
+                    connection.sendall(request[sent : sent + 1])
+            if sent == 1:
+                answered["drawing"] = post(server, seven)
+            deadline = time.monotonic() + 1
+            while len(closed) < len(slow) and time.monotonic() < deadline:
+                open_ones = [c for n, c in enumerate(slow) if n not in closed]
+                for connection in select.select(open_ones, [], [], 0.05)[0]:
+                    after = time.monotonic() - started
+                    closed[slow.index(connection)] = after, read_to_end(connection)
+            if len(closed) == len(slow):
+                break
+    finally:
+        for connection in slow:
+            connection.close()
+    assert answered["drawing"][0] == 200 and answered["drawing"][1]["digit"] == 7
+    assert len(closed) == 100 and max(after for after, _ in closed.values()) < 10
+    statuses = {said[:12] for _, said in closed.values()}
+    assert statuses <= {b"HTTP/1.0 408", b"HTTP/1.1 408", b""}, statuses
+    time.sleep(0.2)  # the last lines reach the reader
+    lines = server.out[mark:]
+    assert lines and all(" -> 408: " in line for line in lines), lines
+    server.no_traceback()
+
+
+def test_the_page_is_served_with_any_query_and_its_host_in_any_case(server, lessons_folder):
+    page = (lessons_folder / "data" / "draw_a_digit.html").read_text("utf-8")
+    port = server.port
+    assert ask(port, "GET", "/?x=1", headers={"Host": f"127.0.0.1:{port}"}) == (200, page)
+    assert ask(port, "GET", "/", headers={"Host": f"LOCALHOST:{port}"}) == (200, page)
     server.no_traceback()
 
 
