@@ -2,7 +2,7 @@
 with each photo prepared the MNIST way (the lesson's own two cells) and only resized to 28x28
 ("naive", turned light on dark so that it is fair).
 
-It runs the lesson's preparation cells (found by their headings) and a saved model of 07:
+It imports the preparation, handwriting.py, and loads a saved model of 07:
     python 07_your_own_digits.py --data mnist.npz    # trains, saves models/mnist_dense.keras
     python benchmarks/accuracy_own_digits.py --own-digits ../shared/own_digits
 
@@ -36,22 +36,19 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)  # handwriting.py, beside the lessons
 sys.path.insert(0, os.path.join(ROOT, "tools"))  # the repository's tools, imported
 import make_own_digits  # noqa: E402
-from lesson_cells import code_under  # noqa: E402
+
+import handwriting  # noqa: E402
 
 LESSON = "07_your_own_digits.py"
-CELLS = ("One digit: a photo becomes the model's input", "A page: its digits in reading order")
 
 
-def preparation():
-    """The namespace of the lesson's two preparation cells, run alone, and its SURE."""
-    namespace = {"np": np}
-    for heading in CELLS:
-        exec(compile(code_under(LESSON, heading), LESSON, "exec"), namespace)
-    sure = re.search(r"^SURE = ([0-9.]+)", code_under(LESSON, "Read your images"), re.M)
-    namespace["SURE"] = float(sure.group(1))
-    return namespace
+def lessons_sure():
+    """The lesson's SURE: a guess less probable is shown as not sure."""
+    with open(os.path.join(ROOT, LESSON), encoding="utf-8") as lesson:
+        return float(re.search(r"^SURE = ([0-9.]+)", lesson.read(), re.M).group(1))
 
 
 def encoded(image, fmt="PNG"):
@@ -73,7 +70,7 @@ def main():
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
     from tensorflow import keras
 
-    prep = preparation()
+    sure = lessons_sure()
     model = keras.models.load_model(args.model)
 
     def scores(inputs):
@@ -85,17 +82,14 @@ def main():
         """The digits read in reading order, rows apart, and each digit's input; ("", [])
         when the preparation finds no digit."""
         try:
-            rows = prep["find_digits"](prep["ink_of"](prep["open_grey"](io.BytesIO(data))))
+            page = handwriting.read_page(io.BytesIO(data))
         except ValueError:
             return "", []
-        inputs = [prep["mnist_input"](digit_ink) for row in rows for _, digit_ink in row]
-        digits = np.argmax(scores(inputs), axis=1)
-        starts = np.cumsum([0, *[len(row) for row in rows]])
-        text = " ".join("".join(map(str, digits[a:b])) for a, b in zip(starts[:-1], starts[1:]))
-        return text, inputs
+        inputs = [digit.input for digit in page.digits]
+        return page.text(np.argmax(scores(inputs), axis=1)), inputs
 
     def naive(data):
-        grey = prep["open_grey"](io.BytesIO(data))
+        grey = handwriting.open_grey(io.BytesIO(data))
         if np.median(grey) > 127:
             grey = 255 - grey
         small = np.asarray(Image.fromarray(grey).resize((28, 28), Image.Resampling.BOX)) / 255
@@ -205,7 +199,7 @@ def main():
     print(f"  two digits that touch, {len(pairs)} pairs: {apart} cut apart, {right} read right")
 
     mnist_inputs = [
-        prep["mnist_input"](prep["ink_of"](image.astype(np.float32))) for image in x_test
+        handwriting.mnist_input(handwriting.ink_of(image.astype(np.float32))) for image in x_test
     ]
     as_they_are = (np.argmax(scores(x_test / 255.0), axis=1) == y_test).mean()
     through = scores(mnist_inputs)
@@ -213,7 +207,7 @@ def main():
         f"\nMNIST's test digits: {as_they_are:.4f} as they are, "
         f"{(np.argmax(through, axis=1) == y_test).mean():.4f} through the steps"
     )
-    print(f"\nHow sure (the lesson's SURE is {prep['SURE']}): answered, and right among them")
+    print(f"\nHow sure (the lesson's SURE is {sure}): answered, and right among them")
     own = scores(single_inputs)
     for threshold in (0.5, 0.8, 0.9, 0.95, 0.99):
         line = f"  at {threshold:.2f}:"

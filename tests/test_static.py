@@ -3,11 +3,13 @@ verbatim, standalone files, few flags that answer before TensorFlow loads."""
 
 import ast
 import re
+from pathlib import Path
 
 import pytest
 from conftest import (
     CHECK,
     LESSONS,
+    MODULES,
     OWN_FLAGS,
     ROOT,
     SETUP_END,
@@ -163,12 +165,25 @@ def imported(node):
 
 
 @pytest.mark.parametrize("lesson", [CHECK, *LESSONS])
-def test_lesson_imports_nothing_from_this_repo(lesson):
+def test_lesson_imports_nothing_from_this_repo_but_the_modules_beside_it(lesson):
+    """00-06 stand alone; from 07 on, a lesson imports the modules beside it, copied with it."""
     ours = {p.stem for p in ROOT.glob("*.py")} | {p.name for p in ROOT.iterdir() if p.is_dir()}
+    allowed = {Path(module).stem for module in MODULES} if lesson >= "07" else set()
     for node in ast.walk(ast.parse(source(lesson))):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             for name in imported(node):
-                assert name.split(".")[0] not in ours, f"{lesson} imports {name} from this repo"
+                assert name.split(".")[0] not in ours - allowed, f"{lesson} imports {name}"
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_the_modules_import_no_tensorflow_and_nothing_of_this_repo(module):
+    """handwriting.py works with any MNIST model, and page_server.py with any reader: neither
+    imports TensorFlow, nor a lesson."""
+    ours = {p.stem for p in ROOT.glob("*.py")} - {"handwriting"}
+    for node in ast.walk(ast.parse((ROOT / module).read_text(encoding="utf-8"))):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for name in imported(node):
+                assert name.split(".")[0] not in ours | {"tensorflow", "keras"}, name
 
 
 def parser_of(lesson):

@@ -38,6 +38,7 @@ DOCS = ROOT / "docs"
 LESSONS = sorted(p.name for p in ROOT.glob("[0-9][0-9]_*.py") if not p.name.startswith("00_"))
 SERVER = "08_draw_a_digit.py"  # serves its page until stopped
 SETUP_SUMMARY = "Setup: flags and where MNIST comes from (the same in every lesson)"
+MODULES = ["handwriting.py", "page_server.py"]
 HEADER = "<!-- Made by tools/render.py from {lesson}; edit the lesson, not this page. -->"
 
 
@@ -57,6 +58,8 @@ def run_notebook(lesson, data):
         nb.cells = nb.cells[:-1]
     with tempfile.TemporaryDirectory() as folder:
         shutil.copytree(ROOT / "data", Path(folder) / "data")
+        for module in MODULES:  # what lessons 07 on import, beside them
+            shutil.copy(ROOT / module, folder)
         env = dict(os.environ, MNIST_NPZ=os.path.abspath(data), KERAS_HOME=folder)
         env.pop("PYTEST_CURRENT_TEST", None)
         client = NotebookClient(
