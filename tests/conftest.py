@@ -21,6 +21,8 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 CHECK = "00_check_setup.py"  # lesson zero checks a set-up: no MNIST to load, no shared setup
 LESSONS = sorted(p.name for p in ROOT.glob("[0-9][0-9]_*.py") if p.name != CHECK)
+# What lessons 07 on import from beside them: copied with them.
+MODULES = ["handwriting.py", "page_server.py"]
 SAMPLE = ROOT / "data" / "mnist_sample.npz"
 PNG = b"\x89PNG\r\n\x1a\n"  # the signature a PNG file starts with
 # A closed port on this machine: any download through it is refused at once.
@@ -82,9 +84,10 @@ def _quick_run(folder, lesson, keras_home):
 
 @pytest.fixture(scope="session")
 def lessons_folder(tmp_path_factory):
-    """A copy of the lessons and data/, so that the figures they save land outside the repo."""
+    """A copy of the lessons, the modules beside them and data/, so that the figures they save
+    land outside the repo."""
     folder = tmp_path_factory.mktemp("lessons")
-    for lesson in LESSONS:
+    for lesson in LESSONS + MODULES:
         shutil.copy(ROOT / lesson, folder)
     shutil.copytree(ROOT / "data", folder / "data")
     return folder
@@ -102,6 +105,57 @@ def quick(lessons_folder, tmp_path_factory):
         return result
 
     return get
+
+
+@pytest.fixture(scope="session")
+def first_run(lessons_folder, tmp_path_factory):
+    """`python 07_your_own_digits.py --quick` in the lessons_folder copy: it trains on the
+    sample, saves models/mnist_dense_sample.keras (which 08's tests serve) and reads the bundled
+    examples."""
+    env = lesson_env(KERAS_HOME=str(tmp_path_factory.mktemp("keras_home")))
+    return run(lessons_folder / "07_your_own_digits.py", "--quick", env=env)
+
+
+@pytest.fixture(scope="session")
+def lesson08(tmp_path_factory):
+    """lesson08() -> `python 08_draw_a_digit.py --quick --no-browser` running in a new copy of
+    the lessons, shared by 08's test files and started again if a test stopped it. With no
+    model saved yet, it trains the video's network on the sample, saves it as 07 would, then
+    serves. Ctrl-C works on it: SIGINT is what the process gets, whatever the test runner
+    ignores."""
+    from lesson08 import Server
+
+    folder = tmp_path_factory.mktemp("lessons for 08")
+    for name in ["08_draw_a_digit.py", *MODULES]:
+        shutil.copy(ROOT / name, folder)
+    shutil.copytree(ROOT / "data", folder / "data")
+    env = lesson_env(KERAS_HOME=str(tmp_path_factory.mktemp("keras_home")))
+    started = []
+
+    def running():
+        if not started or started[-1].process.poll() is not None:
+            started.append(Server(folder, env))
+        return started[-1]
+
+    yield running
+    for server in started:
+        if server.process.poll() is None:
+            server.process.kill()
+            server.process.wait()
+
+
+@pytest.fixture
+def server(lesson08):
+    """Lesson 08, running: its folder, its port and every line it printed."""
+    return lesson08()
+
+
+@pytest.fixture(scope="module")
+def seven():
+    """A 7 of the sample drawn on the canvas, as the page sends it."""
+    from lesson08 import seven_png
+
+    return seven_png()
 
 
 def figures_asked_for(lesson):
@@ -281,16 +335,27 @@ SLOWEST_FIRST = [
     "test_lessons.py",
     "test_own_digits.py",
     "test_exercises.py",
-    "test_notebooks.py",
+    "test_draw_a_digit.py",
+    "test_page_server.py",
     "test_data.py",
     "test_benchmark.py",
+    "test_notebooks.py",
+    "test_handwriting.py",
     "test_check_setup.py",
 ]
 
 
+# 08's page and its server are tested on one running lesson: their files go to one worker.
+LESSON_08 = ("test_draw_a_digit.py", "test_page_server.py")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items):
     def rank(item):
         name = item.path.name
         return SLOWEST_FIRST.index(name) if name in SLOWEST_FIRST else len(SLOWEST_FIRST)
 
     items.sort(key=rank)  # a stable sort: each file's tests keep their order
+    for item in items:  # a worker for each file, as --dist loadfile would, but 08's two share
+        group = "lesson 08" if item.path.name in LESSON_08 else item.path.name
+        item.add_marker(pytest.mark.xdist_group(group))
