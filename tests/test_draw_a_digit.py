@@ -4,14 +4,15 @@ dot, nothing), answers 8 clients at once, and its page is drawn on with the mous
 headless Chromium."""
 
 import json
+import os
 import re
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from conftest import ROOT, SAMPLE, lesson_env, run
-from lesson08 import ask, canvas_png, drawn
+from conftest import ROOT, SAMPLE, code_under
+from lesson08 import SERVER, ask, canvas_png, drawn
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 
@@ -39,21 +40,34 @@ def test_08_trains_and_saves_the_model_when_none_is_saved_and_names_it_on_its_pa
     assert status == 200 and page == template.replace("<!-- MODEL -->", named)
 
 
-def test_08_reaches_for_the_full_mnist_model_first(server, tmp_path):
-    """Without --quick, mnist_dense.keras (07 saves it when it learned all of MNIST) comes
-    before the sample's model, whatever MNIST the lesson reads: here one that is damaged is
-    named in one line, the sample's model beside it never loaded in its place."""
-    for name in ("08_draw_a_digit.py", "handwriting.py", "page_server.py"):
-        shutil.copy(server.folder / name, tmp_path)
-    shutil.copytree(server.folder / "data", tmp_path / "data")
+@pytest.mark.parametrize("quick, chosen", [(False, "mnist_dense.keras"), (True, "sample")])
+def test_08_reaches_for_the_best_model_saved(tmp_path, monkeypatch, quick, chosen):
+    """The model cell of 08, in this process, beside both of 07's models, with a stand-in for
+    Keras whose load_model() names the file it was given: mnist_dense.keras (all of MNIST)
+    comes first, whatever MNIST the lesson reads; --quick takes the sample's."""
+    import sys
+    import types
+
+    def load_model(path):
+        raise ValueError(f"loaded {os.path.basename(path)}")
+
+    keras = types.SimpleNamespace(models=types.SimpleNamespace(load_model=load_model))
+    tensorflow = types.ModuleType("tensorflow")
+    tensorflow.keras = types.ModuleType("tensorflow.keras")
+    tensorflow.keras.layers = None
+    monkeypatch.setitem(sys.modules, "tensorflow", tensorflow)
+    monkeypatch.setitem(sys.modules, "tensorflow.keras", tensorflow.keras)
     (tmp_path / "models").mkdir()
-    shutil.copy(server.folder / "models" / "mnist_dense_sample.keras", tmp_path / "models")
-    (tmp_path / "models" / "mnist_dense.keras").write_bytes(b"not a zip")
-    result = run(tmp_path / "08_draw_a_digit.py", "--no-browser", cwd=tmp_path, env=lesson_env())
-    full = tmp_path / "models" / "mnist_dense.keras"
-    assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert result.stderr.strip().splitlines()[-1].startswith(f"Cannot load {full}: ")
-    assert (tmp_path / "models" / "mnist_dense.keras").read_bytes() == b"not a zip"
+    for name in ("mnist_dense.keras", "mnist_dense_sample.keras"):
+        (tmp_path / "models" / name).write_bytes(b"a model")
+    namespace = {"__file__": str(tmp_path / SERVER), "os": os, "keras": keras}
+    namespace["args"] = types.SimpleNamespace(quick=quick)
+    namespace["data_name"] = "Bundled sample"
+    with pytest.raises(SystemExit) as stop:
+        cell = code_under(SERVER, "The model lesson 07 saved")
+        exec(compile(cell, SERVER, "exec"), namespace)
+    name = "mnist_dense.keras" if chosen == "mnist_dense.keras" else "mnist_dense_sample.keras"
+    assert str(stop.value).startswith(f"Cannot load {tmp_path / 'models' / name}: loaded {name}")
 
 
 def test_digits_drawn_from_mnist_strokes_are_read_right(server):
