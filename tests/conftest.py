@@ -117,24 +117,18 @@ def first_run(lessons_folder, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def lesson08(tmp_path_factory):
-    """lesson08() -> `python 08_draw_a_digit.py --quick --no-browser` running in a new copy of
-    the lessons, shared by 08's test files and started again if a test stopped it. With no
-    model saved yet, it trains the video's network on the sample, saves it as 07 would, then
-    serves. Ctrl-C works on it: SIGINT is what the process gets, whatever the test runner
-    ignores."""
+def lesson08(first_run, lessons_folder, tmp_path_factory):
+    """lesson08() -> `python 08_draw_a_digit.py --quick --no-browser` running beside the model
+    07's first run saved, shared by 08's test files and started again if a test stopped it.
+    Ctrl-C works on it: SIGINT is what the process gets, whatever the test runner ignores."""
     from lesson08 import Server
 
-    folder = tmp_path_factory.mktemp("lessons for 08")
-    for name in ["08_draw_a_digit.py", *MODULES]:
-        shutil.copy(ROOT / name, folder)
-    shutil.copytree(ROOT / "data", folder / "data")
     env = lesson_env(KERAS_HOME=str(tmp_path_factory.mktemp("keras_home")))
     started = []
 
     def running():
         if not started or started[-1].process.poll() is not None:
-            started.append(Server(folder, env))
+            started.append(Server(lessons_folder, env))
         return started[-1]
 
     yield running
@@ -332,11 +326,11 @@ def png_full_of_text(chunks=63, inflated=1_000_000):
 # The files whose tests take longest, first: xdist hands out whole files in collection order,
 # two to each worker at the start, so that the slow ones overlap and the quick ones fill in.
 SLOWEST_FIRST = [
-    "test_lessons.py",
     "test_own_digits.py",
-    "test_exercises.py",
     "test_draw_a_digit.py",
     "test_page_server.py",
+    "test_lessons.py",
+    "test_exercises.py",
     "test_data.py",
     "test_benchmark.py",
     "test_notebooks.py",
@@ -345,8 +339,9 @@ SLOWEST_FIRST = [
 ]
 
 
-# 08's page and its server are tested on one running lesson: their files go to one worker.
-LESSON_08 = ("test_draw_a_digit.py", "test_page_server.py")
+# 08's page and its server are tested on one running lesson, beside the model 07's first run
+# saved: the three files go to one worker.
+LESSONS_07_08 = ("test_own_digits.py", "test_draw_a_digit.py", "test_page_server.py")
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
@@ -356,6 +351,6 @@ def pytest_collection_modifyitems(items):
         return SLOWEST_FIRST.index(name) if name in SLOWEST_FIRST else len(SLOWEST_FIRST)
 
     items.sort(key=rank)  # a stable sort: each file's tests keep their order
-    for item in items:  # a worker for each file, as --dist loadfile would, but 08's two share
-        group = "lesson 08" if item.path.name in LESSON_08 else item.path.name
+    for item in items:  # a worker for each file, as --dist loadfile would, but 07's and 08's share
+        group = "lessons 07 and 08" if item.path.name in LESSONS_07_08 else item.path.name
         item.add_marker(pytest.mark.xdist_group(group))
