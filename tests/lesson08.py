@@ -48,9 +48,21 @@ class Server:
         address = next(line for line in self.out if line.startswith("Open http://"))
         self.port = int(re.search(r":(\d+)/$", address).group(1))
         self.host = f"127.0.0.1:{self.port}"
-        # A connection that says nothing, opened now: the server must close it on its own.
+        # A connection that says nothing, opened now: the server must close it on its own. A
+        # thread waits on it from the start, so that when it closed is known whenever asked.
         self.silent = socket.create_connection(("127.0.0.1", self.port))
         self.silent_since = time.monotonic()
+        self.silent_end = []  # (closed, seconds after it was opened), once it ends
+        self.silent_watch = threading.Thread(target=self.watch_silent, daemon=True)
+        self.silent_watch.start()
+
+    def watch_silent(self):
+        self.silent.settimeout(IDLE_SECONDS + 10)
+        try:
+            closed = self.silent.recv(100) == b""
+        except OSError:  # no end within IDLE_SECONDS + 10, or reset
+            closed = False
+        self.silent_end.append((closed, time.monotonic() - self.silent_since))
 
     def collect(self, stream, lines):
         for line in stream:
@@ -66,11 +78,10 @@ class Server:
         return self.out[mark:]
 
     def silent_closed(self):
-        """Whether the server closed the silent connection, waiting for it at most
-        IDLE_SECONDS + 10, and how long after it was opened."""
-        self.silent.settimeout(IDLE_SECONDS + 10)
-        closed = self.silent.recv(100) == b""
-        return closed, time.monotonic() - self.silent_since
+        """Whether the server closed the silent connection (waiting for it at most
+        IDLE_SECONDS + 10 after it was opened), and how long after it was opened it did."""
+        self.silent_watch.join()
+        return self.silent_end[0]
 
     def no_traceback(self):
         printed = "\n".join(self.out + self.err)
