@@ -179,8 +179,8 @@ else:
     model_file = os.path.join(models_folder, trained_on)
     os.makedirs(models_folder, exist_ok=True)
     model.save(model_file)  # Keras 3: a .keras file, not the video's series' folder
-model.compile(metrics=["accuracy"])  # predict_on_batch() below: one batch a call (Keras 2)
-test_accuracy = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)[1]
+model.compile()  # predict_on_batch() below: one batch a call (Keras 2: not 512, as 07 compiled it)
+test_accuracy = np.mean(np.argmax(model(x_test, training=False), axis=1) == y_test)
 model_name = f"{os.path.basename(model_file)}, test accuracy {test_accuracy:.4f}"
 print(f"The model: {model_file}, test accuracy {test_accuracy:.4f} on {data_name}")
 
