@@ -152,6 +152,24 @@ def seven():
     return seven_png()
 
 
+def model_cell_stops(lesson, heading, folder, load_model, monkeypatch, **names):
+    """A lesson's model cell run in this process, as if the lesson lay in `folder`, with a
+    stand-in for TensorFlow whose keras.models.load_model() is `load_model`: the one line it
+    stops with (SystemExit). `names`: what earlier cells would have set (args, data_name)."""
+    import types
+
+    keras = types.SimpleNamespace(models=types.SimpleNamespace(load_model=load_model))
+    tensorflow = types.ModuleType("tensorflow")
+    tensorflow.keras = types.ModuleType("tensorflow.keras")
+    tensorflow.keras.layers = None
+    monkeypatch.setitem(sys.modules, "tensorflow", tensorflow)
+    monkeypatch.setitem(sys.modules, "tensorflow.keras", tensorflow.keras)
+    namespace = {"__file__": str(folder / lesson), "os": os, "keras": keras, **names}
+    with pytest.raises(SystemExit) as stop:
+        exec(compile(code_under(lesson, heading), lesson, "exec"), namespace)
+    return str(stop.value)
+
+
 def figures_asked_for(lesson):
     """[(file name, (width, height) in pixels)] of each show(figure, NAME) in a lesson, in
     order, with the figsize its cell gives plt.subplots(); show() saves at 100 dpi."""

@@ -7,11 +7,12 @@ import json
 import os
 import re
 import shutil
+import types
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from conftest import ROOT, SAMPLE, code_under
+from conftest import ROOT, SAMPLE, model_cell_stops
 from lesson08 import SERVER, ask, canvas_png, drawn
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
@@ -43,29 +44,24 @@ def test_08_reaches_for_the_best_model_saved(tmp_path, monkeypatch, quick, chose
     """The model cell of 08, in this process, beside both of 07's models, with a stand-in for
     Keras whose load_model() names the file it was given: mnist_dense.keras (all of MNIST)
     comes first, whatever MNIST the lesson reads; --quick takes the sample's."""
-    import sys
-    import types
 
     def load_model(path):
         raise ValueError(f"loaded {os.path.basename(path)}")
 
-    keras = types.SimpleNamespace(models=types.SimpleNamespace(load_model=load_model))
-    tensorflow = types.ModuleType("tensorflow")
-    tensorflow.keras = types.ModuleType("tensorflow.keras")
-    tensorflow.keras.layers = None
-    monkeypatch.setitem(sys.modules, "tensorflow", tensorflow)
-    monkeypatch.setitem(sys.modules, "tensorflow.keras", tensorflow.keras)
     (tmp_path / "models").mkdir()
     for name in ("mnist_dense.keras", "mnist_dense_sample.keras"):
         (tmp_path / "models" / name).write_bytes(b"a model")
-    namespace = {"__file__": str(tmp_path / SERVER), "os": os, "keras": keras}
-    namespace["args"] = types.SimpleNamespace(quick=quick)
-    namespace["data_name"] = "Bundled sample"
-    with pytest.raises(SystemExit) as stop:
-        cell = code_under(SERVER, "The model lesson 07 saved")
-        exec(compile(cell, SERVER, "exec"), namespace)
+    said = model_cell_stops(
+        SERVER,
+        "The model lesson 07 saved",
+        tmp_path,
+        load_model,
+        monkeypatch,
+        args=types.SimpleNamespace(quick=quick),
+        data_name="Bundled sample",
+    )
     name = "mnist_dense.keras" if chosen == "mnist_dense.keras" else "mnist_dense_sample.keras"
-    assert str(stop.value).startswith(f"Cannot load {tmp_path / 'models' / name}: loaded {name}")
+    assert said.startswith(f"Cannot load {tmp_path / 'models' / name}: loaded {name}")
 
 
 def test_digits_drawn_from_mnist_strokes_are_read_right(server):

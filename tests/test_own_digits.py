@@ -23,6 +23,7 @@ from conftest import (
     keras_warnings_aside,
     lesson_env,
     many_marks,
+    model_cell_stops,
     picture,
     png_bomb,
     run,
@@ -401,27 +402,23 @@ def test_the_docstring_example_runs_from_a_copy_of_the_module_alone(
 
 
 def test_a_damaged_model_file_gets_one_line(tmp_path, monkeypatch):
-    """The model cell of 07 (and 08), in this process, with a stand-in for Keras whose
-    load_model() fails as it does on a file that is not a model."""
-    import sys
-    import types
+    """The model cell of 07, in this process, with a stand-in for Keras whose load_model()
+    fails as it does on a file that is not a model."""
 
     def load_model(path):
         raise ValueError(f"File format not supported: filepath={path}")
 
-    keras = types.SimpleNamespace(models=types.SimpleNamespace(load_model=load_model))
-    tensorflow = types.ModuleType("tensorflow")
-    tensorflow.keras = types.ModuleType("tensorflow.keras")
-    tensorflow.keras.layers = None
-    monkeypatch.setitem(sys.modules, "tensorflow", tensorflow)
-    monkeypatch.setitem(sys.modules, "tensorflow.keras", tensorflow.keras)
     (tmp_path / "models").mkdir()
     damaged = tmp_path / "models" / "mnist_dense_sample.keras"
     damaged.write_bytes(b"not a zip")
-    namespace = {"__file__": str(tmp_path / LESSON), "os": os, "keras": keras}
-    namespace["data_name"] = "Bundled sample"
-    with pytest.raises(SystemExit) as stop:
-        exec(compile(code_under(LESSON, "Train once, save, load"), LESSON, "exec"), namespace)
-    assert str(stop.value).startswith(f"Cannot load {damaged}: File format not supported")
-    assert str(stop.value).endswith("Delete it to train again.")
+    said = model_cell_stops(
+        LESSON,
+        "Train once, save, load",
+        tmp_path,
+        load_model,
+        monkeypatch,
+        data_name="Bundled sample",
+    )
+    assert said.startswith(f"Cannot load {damaged}: File format not supported")
+    assert said.endswith("Delete it to train again.")
     assert damaged.read_bytes() == b"not a zip"  # left as it was
