@@ -22,6 +22,7 @@ Run:
   python 07_your_own_digits.py photo.jpg folder/   your own photos (files or folders)
   python 07_your_own_digits.py --quick             trained on the bundled sample: seconds
   python 07_your_own_digits.py --data FILE         trained on your own copy of mnist.npz
+  python 07_your_own_digits.py --model FILE        read with this saved model
 
 Name a photo by its digits (7.jpg, 7-anna.jpg, a sheet 12345_67890.jpg) or put it in a folder
 named by its digit (7/photo.jpg), and the lesson counts how many it reads right.
@@ -42,6 +43,7 @@ cached_file = os.path.expanduser(f"{os.environ.get('KERAS_HOME', '~/.keras')}/da
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
 parser.add_argument("--quick", action="store_true", help="the bundled sample: seconds, no download")
 parser.add_argument("--data", metavar="FILE", help="read MNIST from FILE, or set MNIST_NPZ=FILE")
+parser.add_argument("--model", metavar="FILE", help="read with this model, not yours or 07's")
 parser.add_argument("images", nargs="*", metavar="IMAGE_OR_FOLDER", help="photos to read")
 parser.set_defaults(data=os.environ.get("MNIST_NPZ", cached_file))
 in_notebook = "get_ipython" in globals()
@@ -138,11 +140,15 @@ x_test = x_test.reshape(-1, 28 * 28).astype("float32") / 255.0
 # `keras.models.load_model()` in a second or two: the same scores, exactly. `save_weights()` keeps
 # the weights alone, for any model of the same layers. A model of the bundled sample has a name of
 # its own. Keras 3 refuses the video's `model.save("saved_model/")`: a name ends in `.keras`.
+# Once lesson 09 has saved yours beside it (`..._yours.keras`), the photos are read with yours,
+# and the lesson says so; `--model FILE` chooses another.
 #
 # 网络和视频里的一样，按第 02 课的方法训练，用 `model.save()` 保存成 `models/` 里的一个 `.keras` 文
 # 件（结构、权重和优化器都在里面），以后每次运行都用 `keras.models.load_model()` 在一两秒内加载，给
 # 出的分数完全相同。`save_weights()` 只保存权重，可以装进任何结构相同的模型。用自带样本训练的模型另
-# 有文件名。Keras 3 不接受视频里的 `model.save("saved_model/")`：文件名要以 `.keras` 结尾。
+# 有文件名。Keras 3 不接受视频里的 `model.save("saved_model/")`：文件名要以 `.keras` 结尾。第 09 课
+# 把学会你笔迹的模型（`..._yours.keras`）保存在旁边之后，照片就用你的模型来读，课程会说明这一点；
+# `--model 文件` 可以指定别的模型。
 
 # %%
 from tensorflow.keras import layers
@@ -185,6 +191,14 @@ else:
     fresh.load_weights(weights_file)
     same = np.array_equal(scores, fresh(x_test[:1000], training=False).numpy())
     print(f"load_weights({os.path.basename(weights_file)!r}) into a fresh copy, the same: {same}")
+yours_file = model_file.replace(".keras", "_yours.keras")  # lesson 09 saves it
+if args.model or os.path.exists(yours_file):
+    model_file = args.model or yours_file
+    try:
+        model = keras.models.load_model(model_file)
+    except Exception as err:
+        raise SystemExit(f"Cannot load {model_file}: {err}") from None
+    print(f"Reading with {model_file} (lesson 09 saves yours; --model FILE chooses another)")
 test_logits = model(x_test, training=False)  # at once: evaluate() would first build a graph
 test_accuracy = np.mean(np.argmax(test_logits, axis=1) == y_test)
 print(f"Test accuracy: {test_accuracy:.4f}")

@@ -24,6 +24,7 @@ Run:
   python 08_draw_a_digit.py --quick         the model of the bundled sample: seconds
   python 08_draw_a_digit.py --port 8000     on this port instead of a free one
   python 08_draw_a_digit.py --no-browser    print the address and wait, open no browser
+  python 08_draw_a_digit.py --model FILE    read with this saved model
 
 Stop it with Ctrl-C (in a notebook: interrupt the cell).
 There is no --epochs flag: the video's epochs=5, batch_size=32 and learning_rate=0.001
@@ -45,6 +46,7 @@ parser.add_argument("--quick", action="store_true", help="the bundled sample: se
 parser.add_argument("--data", metavar="FILE", help="read MNIST from FILE, or set MNIST_NPZ=FILE")
 parser.add_argument("--port", type=int, default=0, help="listen on this port (default: a free one)")
 parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
+parser.add_argument("--model", metavar="FILE", help="read with this model, not yours or 07's")
 parser.set_defaults(data=os.environ.get("MNIST_NPZ", cached_file))
 in_notebook = "get_ipython" in globals()
 # A notebook has no flags: it runs with the defaults.
@@ -136,24 +138,30 @@ x_test = x_test.reshape(-1, 28 * 28).astype("float32") / 255.0
 # ## The model lesson 07 saved / 第 07 课保存的模型
 #
 # Lesson 07 saves the video's network in `models/`: `mnist_dense.keras` when it learned all of
-# MNIST, `mnist_dense_sample.keras` from the bundled sample. This cell loads the best one there
-# (`--quick`: the sample's), and says which and how well it reads MNIST's test digits; with
-# none saved yet, it trains the network as lesson 02 does and saves it as 07 would.
+# MNIST, `mnist_dense_sample.keras` from the bundled sample; lesson 09 saves yours beside it,
+# `..._yours.keras`, taught your hand. This cell loads the best one there (yours first;
+# `--quick`: the sample's; `--model FILE`: that one), and says which and how well it reads
+# MNIST's test digits; with none saved yet, it trains the network as lesson 02 does and saves it
+# as 07 would.
 #
 # 第 07 课把视频里的网络保存在 `models/` 里：学过完整 MNIST 的是 `mnist_dense.keras`，用自带样本训练
-# 的是 `mnist_dense_sample.keras`。这个单元格加载其中最好的一个（`--quick` 时加载样本的模型），并说
-# 明加载了哪个、它在 MNIST 测试集上的准确率；如果还没有保存过，就像第 02 课那样训练网络，再像 07 那
-# 样保存。
+# 的是 `mnist_dense_sample.keras`；第 09 课把学会你笔迹的模型保存在旁边，名为 `..._yours.keras`。这
+# 个单元格加载其中最好的一个（先找你的；`--quick` 时用样本的；`--model 文件` 时用那个文件），并说明
+# 加载了哪个、它在 MNIST 测试集上的准确率；如果还没有保存过，就像第 02 课那样训练网络，再像 07 那样
+# 保存。
 
 # %%
 from tensorflow.keras import layers
 
 models_folder = os.path.join(os.path.dirname(globals().get("__file__", "")), "models")
-best_first = ["mnist_dense.keras", "mnist_dense_sample.keras"]
+best_first = ["mnist_dense_yours.keras", "mnist_dense.keras"]  # yours: lesson 09 saves it
+best_first += ["mnist_dense_sample_yours.keras", "mnist_dense_sample.keras"]
 if args.quick:
-    best_first = ["mnist_dense_sample.keras"]
+    best_first = best_first[2:]
 saved = [os.path.join(models_folder, name) for name in best_first]
 saved = [model_file for model_file in saved if os.path.exists(model_file)]
+if args.model:
+    saved = [args.model]
 if saved:
     model_file = saved[0]
     try:
@@ -183,6 +191,8 @@ model.compile()  # predict_on_batch() below: one batch a call (Keras 2: not 512,
 test_accuracy = np.mean(np.argmax(model(x_test, training=False), axis=1) == y_test)
 model_name = f"{os.path.basename(model_file)}, test accuracy {test_accuracy:.4f}"
 print(f"The model: {model_file}, test accuracy {test_accuracy:.4f} on {data_name}")
+if model_file.endswith("_yours.keras"):
+    print("It is yours: lesson 09 taught it your hand (--model FILE chooses another)")
 
 # %% [markdown]
 # ## A drawing, read / 读一幅画
@@ -256,14 +266,24 @@ def detail(scores, digit_input):
 # `page_server.serve()` listens on 127.0.0.1 only, on a free port unless `--port` names one, and
 # prints the address; your browser opens it unless you pass `--no-browser`. It runs until you
 # press Ctrl-C, or interrupt the cell in a notebook. It is as careful as Jupyter's server, since
-# any site you visit can make your browser send it requests: see `page_server.py`.
+# any site you visit can make your browser send it requests: see `page_server.py`. Under the
+# answer, "this is a 7" saves your drawing in `my_digits/7/`, under a name the server makes:
+# lesson 09 learns your hand from them.
 #
 # `page_server.serve()` 只在 127.0.0.1 上监听，端口是一个空闲端口（除非用 `--port` 指定），并打印地
 # 址；除非加了 `--no-browser`，浏览器会自动打开它。按 Ctrl-C（在 notebook 里是中断这个单元格）就会停
 # 止。你访问的任何网站都能让你的浏览器向它发请求，所以它和 Jupyter 的服务器一样谨慎，详见
-# `page_server.py` 的说明。
+# `page_server.py` 的说明。在答案下面点"这是 7"，你的画就会保存到 `my_digits/7/`，文件名由服务器来
+# 起：第 09 课用它们学习你的笔迹。
 
 # %%
 import page_server
 
-page_server.serve(read_drawing, args.port, open_browser=not args.no_browser, model=model_name)
+examples_folder = os.path.join(os.path.dirname(globals().get("__file__", "")), "my_digits")
+page_server.serve(
+    read_drawing,
+    args.port,
+    open_browser=not args.no_browser,
+    model=model_name,
+    examples_folder=examples_folder,  # "this is a 7" saves the drawing in my_digits/7/
+)

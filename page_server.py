@@ -5,8 +5,10 @@
     page_server.serve(read_drawing, port=0, open_browser=True, model="models/mnist_dense.keras")
 
 read_drawing(png) takes the canvas as PNG bytes and gives what the page shows, a dict (see
-08_draw_a_digit.py); a ValueError it raises is the client's fault, answered 400. serve() runs
-until Ctrl-C (in a notebook: interrupting the cell), then closes.
+08_draw_a_digit.py); a ValueError it raises is the client's fault, answered 400. Given an
+examples_folder, POST /example?digit=7 saves the canvas there as an example of a 7, in 7/ under
+a name the server makes (lesson 09 learns from them). serve() runs until Ctrl-C (in a notebook:
+interrupting the cell), then closes.
 
 Python's own http.server, a thread a connection. Any web site you visit can make your browser
 send requests to a server on your machine, so it is as careful as Jupyter's:
@@ -23,6 +25,7 @@ The page it serves loads nothing from anywhere else (data/draw_a_digit.html).
 
 import html
 import io
+import itertools
 import json
 import os
 import re
@@ -102,13 +105,16 @@ class DigitPage(BaseHTTPRequestHandler):
             if self.route == "/":
                 self.answer(200, self.server.page, "text/html; charset=utf-8")
             else:
-                self.refuse(405, "use POST for /predict", allow="POST")
+                self.refuse(405, f"use POST for {self.route}", allow="POST")
 
     def do_POST(self):
         if not self.path_is_known():
             return
-        if self.route != "/predict":
+        if self.route == "/":
             self.refuse(405, "use GET for the page", allow="GET")
+            return
+        digit = self.digit_named() if self.route == "/example" else None
+        if self.route == "/example" and digit is None:
             return
         if not self.sent_by_our_page():
             return
@@ -120,14 +126,28 @@ class DigitPage(BaseHTTPRequestHandler):
                 if canvas_pixels(body) > LARGEST_CANVAS:
                     self.refuse(413, "the image is larger than any canvas (1,000x1,000 pixels)")
                     return
-                reading = self.server.read_drawing(body)
+                if digit is None:
+                    reading = self.server.read_drawing(body)
+                else:
+                    reading = save_example(self.server.examples_folder, digit, body)
         except ValueError as err:
             self.refuse(400, str(err))
             return
         except Exception as err:  # anything else: still one JSON answer and one log line
-            self.refuse(500, f"the drawing could not be read: {type(err).__name__}")
+            self.refuse(500, f"{self.route} failed: {type(err).__name__}")
             return
         self.answer(200, json.dumps(reading).encode(), "application/json")
+
+    def digit_named(self):
+        """The digit of POST /example?digit=7, 0 to 9 and nothing else; None when refused."""
+        query = urlsplit(self.path).query
+        found = re.fullmatch(r"digit=([0-9])", query)
+        if found is None:
+            self.refuse(
+                400, f"name one digit, 0 to 9, as /example?digit=7, not {printable(query)!r}"
+            )
+            return None
+        return int(found.group(1))
 
     def do_other(self):
         self.refuse(405, f"{self.command} is not answered here", allow="GET, POST")
@@ -155,7 +175,11 @@ class DigitPage(BaseHTTPRequestHandler):
         return False
 
     def path_is_known(self):
-        if self.route in ("/", "/predict"):
+        if (
+            self.route in ("/", "/predict")
+            or self.route == "/example"
+            and self.server.examples_folder
+        ):
             return True
         self.refuse(404, f"no page at {printable(self.path)}")
         return False
@@ -258,9 +282,10 @@ class PageServer(ThreadingHTTPServer):
 
     request_queue_size = MOST_CONNECTIONS  # connections waiting to be accepted
 
-    def __init__(self, address, read_drawing, page):
+    def __init__(self, address, read_drawing, page, examples_folder=None):
         super().__init__(address, DigitPage)
         self.read_drawing, self.page = read_drawing, page
+        self.examples_folder = examples_folder
         self.free = threading.BoundedSemaphore(MOST_CONNECTIONS)
         self.deadlines = {}  # handler: (when, why, still in its headers)
         self.deadlines_lock = threading.Lock()
@@ -329,8 +354,33 @@ class PageServer(ThreadingHTTPServer):
         log(f"{client_address[0]}: connection dropped ({type(error).__name__}: {why})")
 
 
-# %% [markdown]
-# ## Open the page / 打开网页
+def save_example(folder, digit, png):
+    """Save a canvas as an example of `digit`: folder/DIGIT/ under a new name made here, as a grey
+    PNG; what the page shows. ValueError when it is no PNG image, or an empty canvas."""
+    try:
+        with Image.open(io.BytesIO(png)) as image:
+            grey = image.convert("L") if image.format == "PNG" else None
+    except Exception:
+        grey = None
+    if grey is None:
+        raise ValueError("the body is not a PNG image that Pillow can read")
+    if grey.getextrema()[0] == grey.getextrema()[1]:
+        raise ValueError("the canvas is empty: draw the digit first")
+    place = os.path.join(folder, str(digit))
+    os.makedirs(place, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for number in itertools.count(1):
+        name = os.path.join(place, f"{stamp}-{number}.png")
+        try:
+            with open(name, "xb") as file:  # a new file, never one that is there
+                grey.save(file, "PNG")
+            break
+        except FileExistsError:
+            continue
+    saved = os.path.relpath(name, os.path.dirname(os.path.abspath(folder)))
+    log(f"Saved {saved}: an example of {digit}")
+    count = sum(entry.endswith(".png") for entry in os.listdir(place))
+    return {"saved": saved, "digit": digit, "examples": count}
 
 
 def page_naming(model):
@@ -340,11 +390,15 @@ def page_naming(model):
     return page.replace("<!-- MODEL -->", html.escape(model)).encode()
 
 
-def serve(read_drawing, port=0, open_browser=True, model="the lesson's model"):
+def serve(
+    read_drawing, port=0, open_browser=True, model="the lesson's model", examples_folder=None
+):
     """Serve the page on 127.0.0.1 (on a free port unless `port` names one) until Ctrl-C; print
-    its address, and open it in a browser unless told not to."""
+    its address, and open it in a browser unless told not to. With examples_folder, the page can
+    save a drawing there as an example of its digit."""
+    page = page_naming(model)
     try:
-        server = PageServer(("127.0.0.1", port), read_drawing, page_naming(model))
+        server = PageServer(("127.0.0.1", port), read_drawing, page, examples_folder)
     except OSError as err:
         raise SystemExit(f"Cannot listen on 127.0.0.1:{port}: {err.strerror}") from None
     url = f"http://127.0.0.1:{server.server_address[1]}/"

@@ -8,12 +8,11 @@ import os
 import re
 import shutil
 import types
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from conftest import ROOT, SAMPLE, model_cell_stops
-from lesson08 import SERVER, ask, canvas_png, drawn
+from conftest import ROOT, model_cell_stops
+from lesson08 import SERVER, ask
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 
@@ -39,108 +38,44 @@ def test_08_loads_the_model_07_saved_and_names_it_on_its_page(server):
     assert status == 200 and page == template.replace("<!-- MODEL -->", named)
 
 
-@pytest.mark.parametrize("quick, chosen", [(False, "mnist_dense.keras"), (True, "sample")])
-def test_08_reaches_for_the_best_model_saved(tmp_path, monkeypatch, quick, chosen):
-    """The model cell of 08, in this process, beside both of 07's models, with a stand-in for
-    Keras whose load_model() names the file it was given: mnist_dense.keras (all of MNIST)
-    comes first, whatever MNIST the lesson reads; --quick takes the sample's."""
+@pytest.mark.parametrize(
+    "quick, model, chosen",
+    [
+        (False, None, "mnist_dense_yours.keras"),
+        (True, None, "mnist_dense_sample_yours.keras"),
+        (False, "elsewhere.keras", "elsewhere.keras"),
+    ],
+)
+def test_08_reaches_for_the_best_model_saved(tmp_path, monkeypatch, quick, model, chosen):
+    """The model cell of 08, in this process, beside 07's two models and the two lesson 09
+    taught, with a stand-in for Keras whose load_model() names the file it was given: yours
+    (from all of MNIST) comes first, whatever MNIST the lesson reads; --quick takes the sample's
+    yours; --model FILE, that file."""
 
     def load_model(path):
         raise ValueError(f"loaded {os.path.basename(path)}")
 
     (tmp_path / "models").mkdir()
-    for name in ("mnist_dense.keras", "mnist_dense_sample.keras"):
-        (tmp_path / "models" / name).write_bytes(b"a model")
+    for name in ("mnist_dense", "mnist_dense_sample"):
+        for end in (".keras", "_yours.keras"):
+            (tmp_path / "models" / f"{name}{end}").write_bytes(b"a model")
     said = model_cell_stops(
         SERVER,
         "The model lesson 07 saved",
         tmp_path,
         load_model,
         monkeypatch,
-        args=types.SimpleNamespace(quick=quick),
+        args=types.SimpleNamespace(quick=quick, model=model and str(tmp_path / model)),
         data_name="Bundled sample",
     )
-    name = "mnist_dense.keras" if chosen == "mnist_dense.keras" else "mnist_dense_sample.keras"
-    assert said.startswith(f"Cannot load {tmp_path / 'models' / name}: loaded {name}")
+    folder = tmp_path if model else tmp_path / "models"
+    assert said.startswith(f"Cannot load {folder / chosen}: loaded {chosen}")
 
 
-def test_digits_drawn_from_mnist_strokes_are_read_right(server):
-    with np.load(SAMPLE) as f:
-        images, labels = f["x_test"][:20], f["y_test"][:20]
-    right = 0
-    for image, label in zip(images, labels):
-        status, answer = ask(server.port, body=canvas_png(drawn(image)))
-        assert status == 200 and len(answer["probabilities"]) == 10
-        assert abs(sum(answer["probabilities"]) - 1) < 1e-3
-        levels = np.array(answer["input"])
-        assert levels.shape == (28, 28) and levels.min() == 0 and levels.max() <= 255
-        right += answer["digit"] == label
-    assert right >= 17  # a model of 4,000 sample images; chance would be 2
-
-
-def test_a_small_digit_in_a_corner_is_still_read(server):
-    with np.load(SAMPLE) as f:
-        images, labels = f["x_test"], f["y_test"]
-    seven = images[labels == 7][0]
-    _, centred = ask(server.port, body=canvas_png(drawn(seven)))
-    _, cornered = ask(server.port, body=canvas_png(drawn(seven, height=60, top=200, left=200)))
-    assert cornered["digit"] == centred["digit"] == 7
-    assert np.abs(np.array(cornered["input"]) - np.array(centred["input"])).mean() < 40
-
-
-def test_two_digits_side_by_side_are_read_as_two(server):
-    with np.load(SAMPLE) as f:
-        one, seven = (f["x_test"][f["y_test"] == d][0] for d in (1, 7))
-    canvas = np.maximum(drawn(one, height=110, top=80, left=10), drawn(seven, 110, 80, 140))
-    status, answer = ask(server.port, body=canvas_png(canvas))
-    assert status == 200 and len(answer["digits"]) == 2 and len(answer["details"]) == 2
-    assert answer["digits"] == "".join(str(d["digit"]) for d in answer["details"])
-    assert answer["digit"] == answer["details"][0]["digit"]
-    assert answer["probabilities"] == answer["details"][0]["probabilities"]
-    for detail in answer["details"]:
-        scores = detail["probabilities"]
-        assert detail["sure"] == (max(scores) >= 0.95) and detail["or"] != detail["digit"]
-        assert sorted(scores)[-2] == scores[detail["or"]]
-
-
-@pytest.mark.parametrize("mark", ["dash", "dot"])
-def test_a_dash_or_a_dot_is_no_digit(server, mark):
-    canvas = np.zeros((280, 280), np.float32)
-    if mark == "dash":
-        canvas[130:148, 80:200] = 1
-    else:
-        y, x = np.ogrid[:280, :280]
-        canvas[(y - 140) ** 2 + (x - 140) ** 2 < 12**2] = 1
-    status, answer = ask(server.port, body=canvas_png(canvas))
-    assert status == 200 and answer["digit"] is None and answer["digits"] == ""
-    assert answer["message"].startswith("no digit")
-
-
-def test_an_empty_canvas_gets_no_guess(server):
-    status, answer = ask(server.port, body=canvas_png(np.zeros((280, 280))))
-    assert status == 200 and answer["digit"] is None and "probabilities" not in answer
-
-
-def test_eight_clients_sending_200_requests_are_all_answered(server):
-    with np.load(SAMPLE) as f:
-        pngs = [canvas_png(drawn(image)) for image in f["x_test"][:8]]
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        answers = list(pool.map(lambda i: ask(server.port, body=pngs[i % 8]), range(200)))
-    assert [status for status, _ in answers] == [200] * 200
-    # The same canvas gets the same answer, however the threads interleave.
-    for i, (_, answer) in enumerate(answers):
-        assert answer == answers[i % 8][1]
-
-
-def draw_in_chromium(url, strokes):
-    """Open the page in headless Chromium, draw each stroke (a window size, then a list of
-    (x, y) on the 280x280 canvas) with the mouse, and return what #guess says after each, every
-    URL the page asked for, and where the 28x28 panel was before and after each stroke."""
+def chromium():
+    """Debian's headless Chromium, driven by Selenium, logging every request it makes."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.action_chains import ActionChains
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
@@ -156,7 +91,18 @@ def draw_in_chromium(url, strokes):
     ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+
+
+def draw_in_chromium(url, strokes):
+    """Open the page in headless Chromium, draw each stroke (a window size, then a list of
+    (x, y) on the 280x280 canvas) with the mouse, and return what #guess says after each, every
+    URL the page asked for, and where the 28x28 panel was before and after each stroke."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver = chromium()
     try:
         driver.get(url)
         pad = driver.find_element(By.ID, "pad")
@@ -213,3 +159,38 @@ def test_the_page_reads_digits_drawn_with_the_mouse_in_chromium(server):
     # The 28x28 panel stays where it is while one draws, on a wide screen and on a phone's.
     for size, where in places.items():
         assert all(place == where[0] for place in where), (size, where)
+
+
+@pytest.mark.skipif(
+    not (CHROMIUM and CHROMEDRIVER),
+    reason="no chromium and chromedriver here (apt: chromium chromium-driver)",
+)
+def test_a_digit_drawn_and_saved_as_an_example_becomes_a_file_in_chromium(server):
+    """Draw a 1 with the mouse, press "1" under the answer: the page says where it was saved,
+    and that file is the drawing, in my_digits/1/."""
+    pytest.importorskip("selenium", reason="selenium is in requirements-dev.txt")
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    folder = server.folder / "my_digits" / "1"
+    before = set(folder.glob("*.png"))
+    driver = chromium()
+    try:
+        driver.get(f"http://127.0.0.1:{server.port}/")
+        pad = driver.find_element(By.ID, "pad")
+        actions = ActionChains(driver, duration=10)
+        actions.move_to_element_with_offset(pad, 0, -100).click_and_hold()
+        for _ in range(20):
+            actions.move_by_offset(0, 10)
+        actions.release().perform()
+        WebDriverWait(driver, 20).until(lambda d: d.find_element(By.ID, "guess").text != "?")
+        button = driver.find_element(By.XPATH, "//span[@id='labels']/button[text()='1']")
+        button.click()
+        saved = driver.find_element(By.ID, "saved")
+        WebDriverWait(driver, 20).until(lambda d: "my_digits/1/" in saved.text)
+        said = saved.text
+    finally:
+        driver.quit()
+    new = set(folder.glob("*.png")) - before
+    assert len(new) == 1 and f"my_digits/1/{new.pop().name}" in said

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import types
 
 import make_own_digits
 import numpy as np
@@ -399,6 +400,37 @@ def test_the_docstring_example_runs_from_a_copy_of_the_module_alone(
         "models",
         "photo.jpg",
     }
+
+
+@pytest.mark.parametrize("model", [None, "elsewhere.keras"])
+def test_07_reads_with_yours_when_lesson_09_saved_it(tmp_path, monkeypatch, model):
+    """The model cell of 07, in this process: it loads its own model, then yours (lesson 09's
+    mnist_dense_sample_yours.keras beside it), or the one --model names. The stand-in for Keras
+    loads 07's file and names any other it is given."""
+
+    def load_model(path):
+        if os.path.basename(path) == "mnist_dense_sample.keras":
+            return "07's model"
+        raise ValueError(f"loaded {os.path.basename(path)}")
+
+    (tmp_path / "models").mkdir()
+    for name in ("mnist_dense_sample.keras", "mnist_dense_sample_yours.keras"):
+        (tmp_path / "models" / name).write_bytes(b"a model")
+    chosen = (
+        str(tmp_path / model)
+        if model
+        else str(tmp_path / "models" / "mnist_dense_sample_yours.keras")
+    )
+    said = model_cell_stops(
+        LESSON,
+        "Train once, save, load",
+        tmp_path,
+        load_model,
+        monkeypatch,
+        args=types.SimpleNamespace(model=model and str(tmp_path / model)),
+        data_name="Bundled sample",
+    )
+    assert said == f"Cannot load {chosen}: loaded {os.path.basename(chosen)}"
 
 
 def test_a_damaged_model_file_gets_one_line(tmp_path, monkeypatch):

@@ -4,6 +4,7 @@ or trickle, every request http.server refuses itself, more connections than it s
 output read for a traceback after each. Then Ctrl-C."""
 
 import http.client
+import io
 import json
 import re
 import select
@@ -28,6 +29,7 @@ from lesson08 import (
     read_to_end,
     rss_mb,
 )
+from PIL import Image
 
 import page_server
 
@@ -336,3 +338,66 @@ def test_a_port_in_use_gets_one_line():
         with pytest.raises(SystemExit) as stop:
             page_server.serve(lambda png: {}, port, open_browser=False)
     assert str(stop.value) == f"Cannot listen on 127.0.0.1:{port}: Address already in use"
+
+
+def files_under(folder):
+    """Every file below a folder, with its bytes."""
+    return {path: path.read_bytes() for path in folder.rglob("*") if path.is_file()}
+
+
+def test_an_example_is_saved_in_its_digits_folder_under_a_new_name(server, seven):
+    """'This is a 7': the canvas saved as my_digits/7/<a name the server made>.png, as grey
+    levels equal to the canvas's; again, under another name. Nothing else changes."""
+    before = files_under(server.folder)
+    answers = [ask(server.port, path="/example?digit=7", body=seven) for _ in range(2)]
+    assert [status for status, _ in answers] == [200, 200]
+    new = {path: data for path, data in files_under(server.folder).items() if path not in before}
+    assert len(new) == 2 and all(path.parent == server.folder / "my_digits" / "7" for path in new)
+    assert {answer["saved"] for _, answer in answers} == {
+        str(path.relative_to(server.folder)) for path in new
+    }
+    assert (
+        answers[1][1]["digit"] == 7 and answers[1][1]["examples"] == answers[0][1]["examples"] + 1
+    )
+    sent = np.asarray(Image.open(io.BytesIO(seven)).convert("L"))
+    for data in new.values():
+        assert np.array_equal(np.asarray(Image.open(io.BytesIO(data))), sent)
+    assert all(files_under(server.folder)[path] == data for path, data in before.items())
+    server.no_traceback()
+
+
+HOSTILE_EXAMPLES = {
+    "two digits": ("/example?digit=77", {}, 400),
+    "a negative digit": ("/example?digit=-1", {}, 400),
+    "a path": ("/example?digit=../../evil", {}, 400),
+    "an Arabic-Indic three": ("/example?digit=%D9%A3", {}, 400),
+    "a digit, then a name": ("/example?digit=7&name=../../evil.png", {}, 400),
+    "a name, then a digit": ("/example?name=evil.png&digit=7", {}, 400),
+    "a NUL after the digit": ("/example?digit=7%00", {}, 400),
+    "no digit": ("/example", {}, 400),
+    "another site": ("/example?digit=7", {"Origin": "https://evil.example"}, 403),
+    "another host": ("/example?digit=7", {"Host": "rebinding.example"}, 403),
+    "not a PNG": ("/example?digit=7", {"Content-Type": "text/plain"}, 415),
+}
+
+
+@pytest.mark.parametrize("kind", HOSTILE_EXAMPLES)
+def test_a_hostile_label_or_request_saves_nothing(server, seven, kind):
+    path, headers, status = HOSTILE_EXAMPLES[kind]
+    before = files_under(server.folder)
+    answered, answer = ask(server.port, path=path, body=seven, headers=headers)
+    assert answered == status and set(answer) == {"error"}
+    assert files_under(server.folder) == before
+    server.no_traceback()
+
+
+def test_an_example_that_is_no_drawing_saves_nothing(server):
+    """An empty canvas, bytes that are no image, a GIF sent as a PNG: 400; a GET: 405."""
+    gif = io.BytesIO()
+    Image.new("L", (28, 28), 255).save(gif, "GIF")
+    before = files_under(server.folder)
+    for body in (canvas_png(np.zeros((280, 280))), b"not a picture", PNG + gif.getvalue()):
+        status, answer = ask(server.port, path="/example?digit=3", body=body)
+        assert status == 400 and set(answer) == {"error"}
+    assert ask(server.port, "GET", "/example?digit=3")[0] == 405
+    assert files_under(server.folder) == before
