@@ -32,8 +32,18 @@ SETUP_END = 'x_test = x_test.reshape(-1, 28 * 28).astype("float32") / 255.0'
 # The lines a lesson may add to the setup: its own flags (06, 08) or argument (07).
 OWN_FLAGS = {
     "06_exercises.py": ('parser.add_argument("--exercise"',),
-    "07_your_own_digits.py": ('parser.add_argument("images"',),
-    "08_draw_a_digit.py": ('parser.add_argument("--port"', 'parser.add_argument("--no-browser"'),
+    "07_your_own_digits.py": ('parser.add_argument("--model"', 'parser.add_argument("images"'),
+    "08_draw_a_digit.py": (
+        'parser.add_argument("--port"',
+        'parser.add_argument("--no-browser"',
+        'parser.add_argument("--model"',
+    ),
+    "09_teach_your_handwriting.py": (
+        'parser.add_argument("--hold-back"',
+        'parser.add_argument("images"',
+        "if not 0 <= args.hold_back <= 0.9:",
+        '    parser.error(f"--hold-back',
+    ),
 }
 
 
@@ -243,9 +253,11 @@ def setup_of(lesson):
 
 
 def function_from(lesson, name, **namespace):
-    """A function defined at the top level of a lesson, compiled alone into namespace."""
+    """A function (or class) defined at the top level of a lesson, compiled alone into
+    namespace."""
     tree = ast.parse(source(lesson))
-    node = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name)
+    defined = (ast.FunctionDef, ast.ClassDef)
+    node = next(n for n in tree.body if isinstance(n, defined) and n.name == name)
     exec(compile(ast.Module(body=[node], type_ignores=[]), lesson, "exec"), namespace)
     return namespace[name]
 
@@ -347,6 +359,7 @@ SLOWEST_FIRST = [
     "test_own_digits.py",
     "test_draw_a_digit.py",
     "test_page_server.py",
+    "test_teach.py",
     "test_lessons.py",
     "test_exercises.py",
     "test_data.py",
@@ -360,6 +373,7 @@ SLOWEST_FIRST = [
 # 08's page and its server are tested on one running lesson, beside the model 07's first run
 # saved: the three files go to one worker.
 LESSONS_07_08 = ("test_own_digits.py", "test_draw_a_digit.py", "test_page_server.py")
+LESSONS_07_08 += ("test_teach.py",)  # 09 learns beside that model too
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
@@ -370,5 +384,5 @@ def pytest_collection_modifyitems(items):
 
     items.sort(key=rank)  # a stable sort: each file's tests keep their order
     for item in items:  # a worker for each file, as --dist loadfile would, but 07's and 08's share
-        group = "lessons 07 and 08" if item.path.name in LESSONS_07_08 else item.path.name
+        group = "lessons 07 to 09" if item.path.name in LESSONS_07_08 else item.path.name
         item.add_marker(pytest.mark.xdist_group(group))

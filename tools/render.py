@@ -37,6 +37,7 @@ DOCS = ROOT / "docs"
 # Every lesson but 00_check_setup.py, whose output tells of the machine it runs on.
 LESSONS = sorted(p.name for p in ROOT.glob("[0-9][0-9]_*.py") if not p.name.startswith("00_"))
 SERVER = "08_draw_a_digit.py"  # serves its page until stopped
+TEACHER = "09_teach_your_handwriting.py"  # teaches the model a run of 07 saved
 SETUP_SUMMARY = "Setup: flags and where MNIST comes from (the same in every lesson)"
 MODULES = ["handwriting.py", "page_server.py"]
 HEADER = "<!-- Made by tools/render.py from {lesson}; edit the lesson, not this page. -->"
@@ -51,7 +52,8 @@ def normalise(text):
 def run_notebook(lesson, data):
     """Execute the lesson as a notebook on data, beside a copy of data/; return the notebook
     and its wall time. Lesson 08's last cell serves its page until stopped: it is run as a
-    script instead, and its output is the address it printed and a screenshot of the page."""
+    script instead, and its output is the address it printed and a screenshot of the page.
+    Lesson 09 teaches the model 07 saves: 07 runs first, as a script, outside the time."""
     nb = jupytext.read(ROOT / lesson)
     serving = nb.cells[-1] if lesson == SERVER else None
     if serving:
@@ -62,6 +64,10 @@ def run_notebook(lesson, data):
             shutil.copy(ROOT / module, folder)
         env = dict(os.environ, MNIST_NPZ=os.path.abspath(data), KERAS_HOME=folder)
         env.pop("PYTEST_CURRENT_TEST", None)
+        if lesson == TEACHER:  # as a learner would: 07 first, on the same MNIST, saves its model
+            shutil.copy(ROOT / "07_your_own_digits.py", folder)
+            script = [sys.executable, "07_your_own_digits.py"]
+            subprocess.run(script, cwd=folder, env=env, check=True, capture_output=True)
         client = NotebookClient(
             nb, timeout=3600, kernel_name="python3", resources={"metadata": {"path": folder}}
         )
