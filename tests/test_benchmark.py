@@ -70,3 +70,47 @@ def test_benchmark_with_data_reads_the_first_digits_as_the_lessons_prepare_them(
     with np.load(SAMPLE) as f:
         np.testing.assert_array_equal(x, f["x_train"][:300].reshape(-1, 784) / np.float32(255))
         np.testing.assert_array_equal(y, f["y_train"][:300])
+
+
+def benchmark(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_bench_teach_fine_tunes_with_lesson_09s_own_function():
+    """It compiles fine_tuned() and WAYS from the lesson (no copy to drift), and leaves out only
+    writers with more than 10 of every digit: each keeps one of each to read after learning."""
+    bench = benchmark("bench_teach")
+    fine_tuned, ways = bench.lesson_fine_tuning(keras=None)
+    assert ways == ["last layer", "every layer", "MNIST mixed in"]
+    assert fine_tuned.__code__.co_filename.endswith("09_teach_your_handwriting.py")
+    # Writers 1 to 3 wrote 10 of each digit, writer 4 wrote 11.
+    writer = np.repeat([1, 2, 3], 100)
+    labels = np.tile(np.arange(10), 30)
+    many = np.repeat([4], 110)
+    writer = np.concatenate([writer, many])
+    labels = np.concatenate([labels, np.repeat(np.arange(10), 11)])
+    assert bench.left_out_writers(writer, labels, count=5).tolist() == [4]
+
+
+def test_not_digits_sorts_each_answer_as_a_person_would():
+    """A blank mark is no digit; a mark whose every digit is below SURE is "not sure"; one digit
+    at or above SURE is "read as a digit". The model is a stand-in that gives chosen logits."""
+    bench = benchmark("not_digits")
+    assert bench.lesson_sure() == 0.95
+    page = bench.drawn("A")
+    assert page.shape == (240, 240) and page.max() == 255 and page.min() <= 30
+
+    class Model:
+        def __init__(self, logits):
+            self.logits = np.array(logits, dtype=np.float32)
+
+        def predict(self, inputs, verbose=0):
+            return np.tile(self.logits, (len(inputs), 1))
+
+    sure, unsure = [10.0] + [0.0] * 9, [1.0, 1.0] + [0.0] * 8
+    assert bench.answer(Model(sure), "L", 0.95)[0] == "read as a digit"
+    assert bench.answer(Model(unsure), "L", 0.95) == ("not sure", "0 (0.20)")  # e / (2e + 8)
+    assert bench.answer(Model(sure), " ", 0.95)[0] == "no digit"
