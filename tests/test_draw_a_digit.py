@@ -94,10 +94,11 @@ def chromium():
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
 
 
-def draw_in_chromium(url, strokes):
+def draw_in_chromium(url, strokes, save_as):
     """Open the page in headless Chromium, draw each stroke (a window size, then a list of
     (x, y) on the 280x280 canvas) with the mouse, and return what #guess says after each, every
-    URL the page asked for, and where the 28x28 panel was before and after each stroke."""
+    URL the page asked for, where the 28x28 panel was before and after each stroke, and what the
+    page said once "This is a `save_as`" was pressed after the last."""
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
@@ -128,6 +129,11 @@ def draw_in_chromium(url, strokes):
             )
             guesses.append(guess.text)
             places[size].append(driver.find_element(By.ID, "input").location)
+        button = f"//span[@id='labels']/button[text()='{save_as}']"
+        driver.find_element(By.XPATH, button).click()
+        saved = driver.find_element(By.ID, "saved")
+        WebDriverWait(driver, 20).until(lambda d: f"my_digits/{save_as}/" in saved.text)
+        said = saved.text
         logs = driver.get_log("performance")
     finally:
         driver.quit()
@@ -136,14 +142,14 @@ def draw_in_chromium(url, strokes):
         for entry in logs
         if '"Network.requestWillBeSent"' in entry["message"]
     ]
-    return guesses, asked, places
+    return guesses, asked, places, said
 
 
 @pytest.mark.skipif(
     not (CHROMIUM and CHROMEDRIVER),
     reason="no chromium and chromedriver here (apt: chromium chromium-driver)",
 )
-def test_the_page_reads_digits_drawn_with_the_mouse_in_chromium(server):
+def test_the_page_reads_digits_drawn_with_the_mouse_and_saves_one_in_chromium(server):
     pytest.importorskip("selenium", reason="selenium is in requirements-dev.txt")
     url = f"http://127.0.0.1:{server.port}/"
     one = [(140, 40 + 10 * i) for i in range(21)]
@@ -151,46 +157,17 @@ def test_the_page_reads_digits_drawn_with_the_mouse_in_chromium(server):
     zero = [(60 + 28 * np.sin(t), 70 - 40 * np.cos(t)) for t in np.linspace(0, 2 * np.pi, 23)]
     zero = [(round(x), round(y)) for x, y in zero]
     wide, phone = (1000, 800), (390, 844)
-    guesses, asked, places = draw_in_chromium(url, [(wide, one), (wide, zero), (phone, one)])
+    folder = server.folder / "my_digits" / "1"
+    before = set(folder.glob("*.png"))
+    strokes = [(wide, one), (wide, zero), (phone, one)]
+    guesses, asked, places, said = draw_in_chromium(url, strokes, save_as=1)
     assert guesses == ["1", "0", "1"]
+    # "This is a 1" under the last: the drawing became a file in my_digits/1/, named on the page.
+    new = set(folder.glob("*.png")) - before
+    assert len(new) == 1 and f"my_digits/1/{new.pop().name}" in said
     assert asked and all(address.startswith(url) for address in asked), asked
     assert sum(address == url + "predict" for address in asked) >= 3
     assert not any(address.endswith("favicon.ico") for address in asked)
     # The 28x28 panel stays where it is while one draws, on a wide screen and on a phone's.
     for size, where in places.items():
         assert all(place == where[0] for place in where), (size, where)
-
-
-@pytest.mark.skipif(
-    not (CHROMIUM and CHROMEDRIVER),
-    reason="no chromium and chromedriver here (apt: chromium chromium-driver)",
-)
-def test_a_digit_drawn_and_saved_as_an_example_becomes_a_file_in_chromium(server):
-    """Draw a 1 with the mouse, press "1" under the answer: the page says where it was saved,
-    and that file is the drawing, in my_digits/1/."""
-    pytest.importorskip("selenium", reason="selenium is in requirements-dev.txt")
-    from selenium.webdriver.common.action_chains import ActionChains
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    folder = server.folder / "my_digits" / "1"
-    before = set(folder.glob("*.png"))
-    driver = chromium()
-    try:
-        driver.get(f"http://127.0.0.1:{server.port}/")
-        pad = driver.find_element(By.ID, "pad")
-        actions = ActionChains(driver, duration=10)
-        actions.move_to_element_with_offset(pad, 0, -100).click_and_hold()
-        for _ in range(20):
-            actions.move_by_offset(0, 10)
-        actions.release().perform()
-        WebDriverWait(driver, 20).until(lambda d: d.find_element(By.ID, "guess").text != "?")
-        button = driver.find_element(By.XPATH, "//span[@id='labels']/button[text()='1']")
-        button.click()
-        saved = driver.find_element(By.ID, "saved")
-        WebDriverWait(driver, 20).until(lambda d: "my_digits/1/" in saved.text)
-        said = saved.text
-    finally:
-        driver.quit()
-    new = set(folder.glob("*.png")) - before
-    assert len(new) == 1 and f"my_digits/1/{new.pop().name}" in said

@@ -34,6 +34,12 @@ from PIL import Image
 import page_server
 
 
+@pytest.fixture(scope="module", autouse=True)
+def teaching_meanwhile(teaching):
+    """Lesson 09's run for test_teach.py (conftest's `teaching`) goes on in the background while
+    these tests wait on slow clients: a core is free then."""
+
+
 def test_each_bad_request_gets_its_status_and_the_server_goes_on(server):
     port = server.port
     assert ask(port, body=b"not a picture")[0] == 400
@@ -309,37 +315,6 @@ def test_a_silent_connection_is_closed_on_its_own(server):
     server.no_traceback()
 
 
-def test_after_all_of_this_ctrl_c_stops_it_and_each_refusal_was_logged(server, seven):
-    port = server.port
-    mark = len(server.out)
-    refusals = [
-        (400, ask(port, body=b"not a picture")[0]),
-        (403, ask(port, "GET", "/", headers={"Host": "rebinding.example"})[0]),
-        (404, ask(port, "GET", "/favicon.ico")[0]),
-        (405, ask(port, "DELETE", "/")[0]),
-    ]
-    assert [sent for sent, _ in refusals] == [answered for _, answered in refusals]
-    logged = re.findall(r"-> (\d{3}): ", "\n".join(server.log_after(mark, 4)))
-    assert [int(status) for status in logged] == [400, 403, 404, 405]
-    assert post(server, seven)[1]["digit"] == 7
-    server.process.send_signal(signal.SIGINT)
-    assert server.process.wait(timeout=30) == 0
-    time.sleep(0.2)  # the last lines reach the readers
-    assert server.out[-1].startswith("Stopped: the server is closed.")
-    server.no_traceback()
-
-
-def test_a_port_in_use_gets_one_line():
-    """page_server.serve(), in this process, on a port another program holds."""
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        with pytest.raises(SystemExit) as stop:
-            page_server.serve(lambda png: {}, port, open_browser=False)
-    assert str(stop.value) == f"Cannot listen on 127.0.0.1:{port}: Address already in use"
-
-
 def files_under(folder):
     """Every file below a folder, with its bytes."""
     return {path: path.read_bytes() for path in folder.rglob("*") if path.is_file()}
@@ -401,3 +376,34 @@ def test_an_example_that_is_no_drawing_saves_nothing(server):
         assert status == 400 and set(answer) == {"error"}
     assert ask(server.port, "GET", "/example?digit=3")[0] == 405
     assert files_under(server.folder) == before
+
+
+def test_after_all_of_this_ctrl_c_stops_it_and_each_refusal_was_logged(server, seven):
+    port = server.port
+    mark = len(server.out)
+    refusals = [
+        (400, ask(port, body=b"not a picture")[0]),
+        (403, ask(port, "GET", "/", headers={"Host": "rebinding.example"})[0]),
+        (404, ask(port, "GET", "/favicon.ico")[0]),
+        (405, ask(port, "DELETE", "/")[0]),
+    ]
+    assert [sent for sent, _ in refusals] == [answered for _, answered in refusals]
+    logged = re.findall(r"-> (\d{3}): ", "\n".join(server.log_after(mark, 4)))
+    assert [int(status) for status in logged] == [400, 403, 404, 405]
+    assert post(server, seven)[1]["digit"] == 7
+    server.process.send_signal(signal.SIGINT)
+    assert server.process.wait(timeout=30) == 0
+    time.sleep(0.2)  # the last lines reach the readers
+    assert server.out[-1].startswith("Stopped: the server is closed.")
+    server.no_traceback()
+
+
+def test_a_port_in_use_gets_one_line():
+    """page_server.serve(), in this process, on a port another program holds."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(SystemExit) as stop:
+            page_server.serve(lambda png: {}, port, open_browser=False)
+    assert str(stop.value) == f"Cannot listen on 127.0.0.1:{port}: Address already in use"

@@ -6,12 +6,13 @@ in this process."""
 import dataclasses
 import re
 import shutil
+import subprocess
 import types
 import zipfile
 
 import numpy as np
 import pytest
-from conftest import MODULES, ROOT, SAMPLE, function_from, lesson_env, model_cell_stops, run
+from conftest import ROOT, SAMPLE, function_from, lesson_env, model_cell_stops, run
 from lesson08 import canvas_png, drawn, seven_png
 from PIL import Image
 
@@ -23,18 +24,13 @@ ROW = r"^{} +([0-9.]+|-) +([0-9.]+)(?: +([0-9.]+))?$"
 
 
 @pytest.fixture(scope="module")
-def taught(first_run, lessons_folder, tmp_path_factory):
+def taught(teaching):
     """`python 09_teach_your_handwriting.py --quick` in a copy of the lessons' folder holding
-    the sample's model that 07's first run saved: (folder, finished run, 07's model's bytes)."""
-    assert first_run.returncode == 0, first_run.stderr[-2000:]
-    folder = tmp_path_factory.mktemp("lesson09")
-    for name in [LESSON, *MODULES]:
-        shutil.copy(lessons_folder / name, folder)
-    shutil.copytree(lessons_folder / "data", folder / "data")
-    shutil.copytree(lessons_folder / "models", folder / "models")
-    model_bytes = (folder / "models" / "mnist_dense_sample.keras").read_bytes()
-    env = lesson_env(KERAS_HOME=str(tmp_path_factory.mktemp("keras_home")))
-    result = run(folder / LESSON, "--quick", env=env)
+    the sample's model that 07's first run saved (conftest's `teaching`, started in the
+    background): (folder, finished run, 07's model's bytes as they were before)."""
+    folder, process, model_bytes = teaching
+    stdout, stderr = process.communicate(timeout=300)
+    result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
     assert result.returncode == 0, result.stderr[-3000:]
     return folder, result, model_bytes
 
