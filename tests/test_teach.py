@@ -155,3 +155,15 @@ def test_without_07s_model_it_says_to_run_07_first(tmp_path, monkeypatch):
         args=types.SimpleNamespace(quick=True),
     )
     assert said.startswith("No mnist_dense_sample.keras in ") and "run lesson 07 first" in said
+
+
+def test_the_bundled_writer_is_not_in_what_the_quick_model_learns_from():
+    """data/one_writer/ holds 97 MNIST test digits, 28x28, in the folder of their digit; none of
+    them is among the sample's training images, which the --quick model learns from."""
+    with np.load(SAMPLE) as f:
+        seen = {image.tobytes() for image in f["x_train"]}
+    files = sorted((ROOT / "data" / "one_writer").rglob("*.png"))
+    images = [np.asarray(Image.open(path)) for path in files]
+    assert len(files) == 97 and {path.parent.name for path in files} == set("0123456789")
+    assert all(image.shape == (28, 28) and image.dtype == np.uint8 for image in images)
+    assert not any(image.tobytes() in seen for image in images)
