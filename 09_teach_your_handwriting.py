@@ -151,14 +151,11 @@ x_test = x_test.reshape(-1, 28 * 28).astype("float32") / 255.0
 
 # %%
 models_folder = os.path.join(os.path.dirname(globals().get("__file__", "")), "models")
-best_first = ["mnist_dense.keras", "mnist_dense_sample.keras"]
-if args.quick:
-    best_first = ["mnist_dense_sample.keras"]
-saved = [os.path.join(models_folder, name) for name in best_first]
-saved = [model_file for model_file in saved if os.path.exists(model_file)]
-if not saved:
-    raise SystemExit(f"No {best_first[0]} in {models_folder}: run lesson 07 first (--quick: 30 s)")
-model_file = saved[0]
+model_file = os.path.join(models_folder, "mnist_dense.keras")  # 07 on all of MNIST
+if args.quick or not os.path.exists(model_file):
+    model_file = os.path.join(models_folder, "mnist_dense_sample.keras")  # 07 on the sample
+if not os.path.exists(model_file):
+    raise SystemExit(f"No model in {models_folder}: run lesson 07 first (--quick: 30 s)")
 try:
     model = keras.models.load_model(model_file)
 except Exception as err:  # a damaged file, or one another Keras saved

@@ -402,6 +402,15 @@ def test_the_docstring_example_runs_from_a_copy_of_the_module_alone(
     }
 
 
+def model_cell_of_07_stops(folder, load_model, monkeypatch, model=None):
+    """07's model cell, in this process, on the sample, beside models/ in folder (--model MODEL):
+    the one line it stops with."""
+    args = types.SimpleNamespace(model=model)
+    cell = "Train once, save, load"
+    names = dict(args=args, data_name="Bundled sample")
+    return model_cell_stops(LESSON, cell, folder, load_model, monkeypatch, **names)
+
+
 @pytest.mark.parametrize("model", [None, "elsewhere.keras"])
 def test_07_reads_with_yours_when_lesson_09_saved_it(tmp_path, monkeypatch, model):
     """The model cell of 07, in this process: it loads its own model, then yours (lesson 09's
@@ -421,14 +430,8 @@ def test_07_reads_with_yours_when_lesson_09_saved_it(tmp_path, monkeypatch, mode
         if model
         else str(tmp_path / "models" / "mnist_dense_sample_yours.keras")
     )
-    said = model_cell_stops(
-        LESSON,
-        "Train once, save, load",
-        tmp_path,
-        load_model,
-        monkeypatch,
-        args=types.SimpleNamespace(model=model and str(tmp_path / model)),
-        data_name="Bundled sample",
+    said = model_cell_of_07_stops(
+        tmp_path, load_model, monkeypatch, model and str(tmp_path / model)
     )
     assert said == f"Cannot load {chosen}: loaded {os.path.basename(chosen)}"
 
@@ -443,14 +446,7 @@ def test_a_damaged_model_file_gets_one_line(tmp_path, monkeypatch):
     (tmp_path / "models").mkdir()
     damaged = tmp_path / "models" / "mnist_dense_sample.keras"
     damaged.write_bytes(b"not a zip")
-    said = model_cell_stops(
-        LESSON,
-        "Train once, save, load",
-        tmp_path,
-        load_model,
-        monkeypatch,
-        data_name="Bundled sample",
-    )
+    said = model_cell_of_07_stops(tmp_path, load_model, monkeypatch)
     assert said.startswith(f"Cannot load {damaged}: File format not supported")
     assert said.endswith("Delete it to train again.")
     assert damaged.read_bytes() == b"not a zip"  # left as it was

@@ -154,7 +154,7 @@ def test_without_07s_model_it_says_to_run_07_first(tmp_path, monkeypatch):
         monkeypatch,
         args=types.SimpleNamespace(quick=True),
     )
-    assert said.startswith("No mnist_dense_sample.keras in ") and "run lesson 07 first" in said
+    assert said == f"No model in {tmp_path / 'models'}: run lesson 07 first (--quick: 30 s)"
 
 
 def test_the_bundled_writer_is_not_in_what_the_quick_model_learns_from():
