@@ -57,12 +57,12 @@ def test_the_writers_held_back_digits_are_read_better_after(taught):
 
 
 def test_mnist_is_read_as_well_as_before(taught):
-    """Within 0.5 points on the sample's 1,000 test digits for the ways that train every layer
-    (the issue's bound on full MNIST is 0.3 points: benchmarks/bench_teach.py)."""
+    """The way 09 saves forgets nothing of MNIST: its test accuracy falls by at most the issue's
+    0.3 points (on the sample, 3 of its 1,000 test digits). It may rise: the MNIST digits mixed
+    in train the network a little further (benchmarks/bench_teach.py)."""
     out = taught[1].stdout
     _, mnist_before = row(out, "before")
-    for way in ["every layer", "MNIST mixed in"]:
-        assert abs(row(out, way)[1] - mnist_before) <= 0.005, way
+    assert row(out, "MNIST mixed in")[1] >= mnist_before - 0.003
 
 
 def test_yours_is_saved_beside_07s_model_which_is_left_as_it_was(taught):
