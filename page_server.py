@@ -113,9 +113,11 @@ class DigitPage(BaseHTTPRequestHandler):
         if self.route == "/":
             self.refuse(405, "use GET for the page", allow="GET")
             return
-        digit = self.digit_named() if self.route == "/example" else None
-        if self.route == "/example" and digit is None:
-            return
+        digit = None
+        if self.route == "/example":
+            digit = self.digit_named()
+            if digit is None:
+                return
         if not self.sent_by_our_page():
             return
         body = self.body()
@@ -364,7 +366,8 @@ def save_example(folder, digit, png):
         grey = None
     if grey is None:
         raise ValueError("the body is not a PNG image that Pillow can read")
-    if grey.getextrema()[0] == grey.getextrema()[1]:
+    darkest, lightest = grey.getextrema()
+    if darkest == lightest:
         raise ValueError("the canvas is empty: draw the digit first")
     place = os.path.join(folder, str(digit))
     os.makedirs(place, exist_ok=True)

@@ -2,6 +2,7 @@
 
 import ast
 import functools
+import hashlib
 import io
 import os
 import re
@@ -274,6 +275,15 @@ def setup_of(lesson):
     # From the line after the docstring, so that comments before the first import count too.
     docstring_end = ast.parse(source(lesson)).body[0].end_lineno
     return "".join(lines[docstring_end : statements[-1].end_lineno])
+
+
+def fingerprint(folder):
+    """Every file below a folder with its sha256: what a run must leave as it was."""
+    return {
+        str(path): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
 
 
 def function_from(lesson, name, **namespace):

@@ -3,7 +3,6 @@ photos, bad files and a hostile folder. The photos are made here from the sample
 digits (ink on paper, uneven light, thin and thick pens, a sheet). Then handwriting.py's
 docstring example, run from a copy of the module alone."""
 
-import hashlib
 import io
 import os
 import re
@@ -21,6 +20,7 @@ from conftest import (
     ROOT,
     SAMPLE,
     code_under,
+    fingerprint,
     keras_warnings_aside,
     lesson_env,
     many_marks,
@@ -171,15 +171,6 @@ def bad_files(folder):
         (folder / name).write_bytes(data)
     (folder / "empty folder").mkdir()
     return [folder / name for name in [*files, "empty folder", "missing.jpg"]]
-
-
-def fingerprint(folder):
-    """Every file below a folder with its sha256: what a run must leave as it was."""
-    return {
-        str(path): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }
 
 
 def odd_folder(folder):

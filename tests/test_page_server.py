@@ -12,10 +12,11 @@ import signal
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import PNG, many_marks, png_bomb, png_full_of_text
+from conftest import PNG, fingerprint, many_marks, png_bomb, png_full_of_text
 from lesson08 import (
     IDLE_SECONDS,
     LOG_LINE,
@@ -315,18 +316,14 @@ def test_a_silent_connection_is_closed_on_its_own(server):
     server.no_traceback()
 
 
-def files_under(folder):
-    """Every file below a folder, with its bytes."""
-    return {path: path.read_bytes() for path in folder.rglob("*") if path.is_file()}
-
-
 def test_an_example_is_saved_in_its_digits_folder_under_a_new_name(server, seven):
     """'This is a 7': the canvas saved as my_digits/7/<a name the server made>.png, as grey
     levels equal to the canvas's; again, under another name. Nothing else changes."""
-    before = files_under(server.folder)
+    before = fingerprint(server.folder)
     answers = [ask(server.port, path="/example?digit=7", body=seven) for _ in range(2)]
     assert [status for status, _ in answers] == [200, 200]
-    new = {path: data for path, data in files_under(server.folder).items() if path not in before}
+    after = fingerprint(server.folder)
+    new = [Path(path) for path in after if path not in before]
     assert len(new) == 2 and all(path.parent == server.folder / "my_digits" / "7" for path in new)
     assert {answer["saved"] for _, answer in answers} == {
         str(path.relative_to(server.folder)) for path in new
@@ -335,9 +332,9 @@ def test_an_example_is_saved_in_its_digits_folder_under_a_new_name(server, seven
         answers[1][1]["digit"] == 7 and answers[1][1]["examples"] == answers[0][1]["examples"] + 1
     )
     sent = np.asarray(Image.open(io.BytesIO(seven)).convert("L"))
-    for data in new.values():
-        assert np.array_equal(np.asarray(Image.open(io.BytesIO(data))), sent)
-    assert all(files_under(server.folder)[path] == data for path, data in before.items())
+    for path in new:
+        assert np.array_equal(np.asarray(Image.open(path)), sent)
+    assert all(after[path] == digest for path, digest in before.items())
     server.no_traceback()
 
 
@@ -359,10 +356,10 @@ HOSTILE_EXAMPLES = {
 @pytest.mark.parametrize("kind", HOSTILE_EXAMPLES)
 def test_a_hostile_label_or_request_saves_nothing(server, seven, kind):
     path, headers, status = HOSTILE_EXAMPLES[kind]
-    before = files_under(server.folder)
+    before = fingerprint(server.folder)
     answered, answer = ask(server.port, path=path, body=seven, headers=headers)
     assert answered == status and set(answer) == {"error"}
-    assert files_under(server.folder) == before
+    assert fingerprint(server.folder) == before
     server.no_traceback()
 
 
@@ -370,12 +367,12 @@ def test_an_example_that_is_no_drawing_saves_nothing(server):
     """An empty canvas, bytes that are no image, a GIF sent as a PNG: 400; a GET: 405."""
     gif = io.BytesIO()
     Image.new("L", (28, 28), 255).save(gif, "GIF")
-    before = files_under(server.folder)
+    before = fingerprint(server.folder)
     for body in (canvas_png(np.zeros((280, 280))), b"not a picture", PNG + gif.getvalue()):
         status, answer = ask(server.port, path="/example?digit=3", body=body)
         assert status == 400 and set(answer) == {"error"}
     assert ask(server.port, "GET", "/example?digit=3")[0] == 405
-    assert files_under(server.folder) == before
+    assert fingerprint(server.folder) == before
 
 
 def test_after_all_of_this_ctrl_c_stops_it_and_each_refusal_was_logged(server, seven):
